@@ -1,0 +1,302 @@
+/**
+ * The one API contract of DWCP Console.
+ *
+ * Every call and every event is named here with a zod schema. The IPC bridge, the preload, the
+ * HTTP/WebSocket server, the CLI and the renderer's client are all derived from this file, so a call
+ * that validates in one place validates the same way everywhere.
+ *
+ * Keep this file free of Node and DOM imports: the renderer imports its types.
+ */
+import { z } from 'zod'
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+const Empty = z.object({}).strict()
+
+export const Theme = z.enum(['system', 'light', 'dark'])
+export type Theme = z.infer<typeof Theme>
+
+export const EngineId = z.enum(['audit', 'wasm', 'protocol', 'orchestrator', 'release', 'intent', 'terminal', 'store'])
+export type EngineId = z.infer<typeof EngineId>
+
+export const EngineStatus = z.object({
+  id: EngineId,
+  name: z.string(),
+  ready: z.boolean(),
+  /** What the engine does, or why it is not available yet. */
+  detail: z.string(),
+  /** Issue that brings the engine, while it is not built. */
+  issue: z.number().int().optional(),
+})
+export type EngineStatus = z.infer<typeof EngineStatus>
+
+export const Health = z.object({
+  status: z.literal('ok'),
+  product: z.string(),
+  version: z.string(),
+  protocolVersions: z.array(z.string()),
+})
+export type Health = z.infer<typeof Health>
+
+export const SystemInfo = Health.extend({
+  dataDir: z.string(),
+  databaseFile: z.string(),
+  /** 'electron' inside the desktop app, 'server' for `dwcp serve`, 'cli' for one-shot commands. */
+  shell: z.enum(['electron', 'server', 'cli', 'test']),
+  platform: z.string(),
+  runtime: z.object({ node: z.string(), electron: z.string().optional() }),
+  activeProtocolVersion: z.string(),
+  engines: z.array(EngineStatus),
+})
+export type SystemInfo = z.infer<typeof SystemInfo>
+
+export const Settings = z.object({
+  theme: Theme,
+  dataDir: z.string(),
+  /** Whether an Anthropic API key is stored. The key itself never leaves the host. */
+  hasApiKey: z.boolean(),
+  /** How secrets are protected on this machine. */
+  secretStorage: z.enum(['electron-safe-storage', 'file-0600']),
+})
+export type Settings = z.infer<typeof Settings>
+
+/** Anthropic keys look like `sk-ant-…`; accept any printable token but refuse absurd input. */
+const ApiKey = z
+  .string()
+  .trim()
+  .min(20, 'an API key is at least 20 characters')
+  .max(512, 'an API key is at most 512 characters')
+  .regex(/^[\x21-\x7e]+$/, 'an API key has no spaces or control characters')
+
+/** A backup named by the API: a bare file name inside the data folder's backups/ (the CLI may also give a path). */
+const BackupFile = z.string().trim().min(1).max(4096)
+
+export const BackupInfo = z.object({
+  file: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  sha256: z.string().optional(),
+  /** Schema versions of each engine in the backup. */
+  schema: z.record(z.string(), z.number().int()),
+  reason: z.string().optional(),
+})
+export type BackupInfo = z.infer<typeof BackupInfo>
+
+export const BackupVerdict = z.object({
+  file: z.string(),
+  ok: z.boolean(),
+  /** Human-readable problems; empty when ok. */
+  problems: z.array(z.string()),
+  sizeBytes: z.number().int().nonnegative(),
+  schema: z.record(z.string(), z.number().int()),
+  sha256: z.string().optional(),
+})
+export type BackupVerdict = z.infer<typeof BackupVerdict>
+
+export const RestoreResult = z.object({
+  restoredFrom: z.string(),
+  /** Where the state that was replaced was kept, so a restore can itself be undone. */
+  previousStateSavedTo: z.string().nullable(),
+  schema: z.record(z.string(), z.number().int()),
+})
+export type RestoreResult = z.infer<typeof RestoreResult>
+
+export const TerminalId = z.string().regex(/^t[0-9a-f]{8,32}$/, 'not a terminal id')
+const Cols = z.number().int().min(2).max(1000)
+const Rows = z.number().int().min(1).max(500)
+
+export const TerminalInfo = z.object({
+  id: TerminalId,
+  shell: z.string(),
+  pid: z.number().int(),
+  cwd: z.string(),
+  cols: Cols,
+  rows: Rows,
+})
+export type TerminalInfo = z.infer<typeof TerminalInfo>
+
+// ---------------------------------------------------------------------------------------------
+// Calls
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+export interface MethodDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  summary: string
+  input: I
+  output: O
+  /** REST route, when the call is also offered over HTTP. GET routes read their input from the query string. */
+  rest?: { method: HttpMethod; path: `/v4/${string}` }
+  /** Calls answered without a token (only health). */
+  public?: boolean
+}
+
+function def<I extends z.ZodType, O extends z.ZodType>(d: MethodDef<I, O>): MethodDef<I, O> {
+  return d
+}
+
+export const methods = {
+  'system.health': def({
+    summary: 'Liveness, product version and protocol versions',
+    input: Empty,
+    output: Health,
+    rest: { method: 'GET', path: '/v4/health' },
+    public: true,
+  }),
+  'system.info': def({
+    summary: 'Data folder, runtime and the state of every engine',
+    input: Empty,
+    output: SystemInfo,
+    rest: { method: 'GET', path: '/v4/system/info' },
+  }),
+  'settings.get': def({
+    summary: 'Current settings (never the API key itself)',
+    input: Empty,
+    output: Settings,
+    rest: { method: 'GET', path: '/v4/settings' },
+  }),
+  'settings.update': def({
+    summary: 'Change settings',
+    input: z.object({ theme: Theme.optional() }).strict(),
+    output: Settings,
+    rest: { method: 'PATCH', path: '/v4/settings' },
+  }),
+  'settings.setApiKey': def({
+    summary: 'Store the Anthropic API key, encrypted',
+    input: z.object({ apiKey: ApiKey }).strict(),
+    output: Settings,
+    rest: { method: 'PUT', path: '/v4/settings/api-key' },
+  }),
+  'settings.clearApiKey': def({
+    summary: 'Forget the stored Anthropic API key',
+    input: Empty,
+    output: Settings,
+    rest: { method: 'DELETE', path: '/v4/settings/api-key' },
+  }),
+  'backup.create': def({
+    summary: 'Back up the whole state with SQLite’s online backup',
+    input: z.object({ file: BackupFile.optional(), reason: z.string().max(200).optional() }).strict(),
+    output: BackupInfo,
+    rest: { method: 'POST', path: '/v4/backups' },
+  }),
+  'backup.list': def({
+    summary: 'Backups in the data folder, newest first',
+    input: Empty,
+    output: z.array(BackupInfo),
+    rest: { method: 'GET', path: '/v4/backups' },
+  }),
+  'backup.verify': def({
+    summary: 'Check that a backup is a sound DWCP database this version can restore',
+    input: z.object({ file: BackupFile }).strict(),
+    output: BackupVerdict,
+    rest: { method: 'POST', path: '/v4/backups/verify' },
+  }),
+  'backup.restore': def({
+    summary: 'Replace the whole state with a verified backup, keeping the previous state',
+    input: z.object({ file: BackupFile }).strict(),
+    output: RestoreResult,
+    rest: { method: 'POST', path: '/v4/backups/restore' },
+  }),
+  'terminal.open': def({
+    summary: 'Open a shell on a pseudo-terminal; its output arrives as terminal:data events',
+    input: z.object({ cols: Cols, rows: Rows }).strict(),
+    output: TerminalInfo,
+  }),
+  'terminal.write': def({
+    summary: 'Type into a terminal',
+    input: z.object({ id: TerminalId, data: z.string().max(1_000_000) }).strict(),
+    output: z.object({}),
+  }),
+  'terminal.resize': def({
+    summary: 'Resize a terminal',
+    input: z.object({ id: TerminalId, cols: Cols, rows: Rows }).strict(),
+    output: z.object({}),
+  }),
+  'terminal.ack': def({
+    summary: 'Acknowledge characters written to the screen (flow control)',
+    input: z.object({ id: TerminalId, chars: z.number().int().min(0).max(100_000_000) }).strict(),
+    output: z.object({}),
+  }),
+  'terminal.close': def({
+    summary: 'Close a terminal and kill its process',
+    input: z.object({ id: TerminalId }).strict(),
+    output: z.object({}),
+  }),
+  'terminal.list': def({
+    summary: 'Terminals opened by this client',
+    input: Empty,
+    output: z.array(TerminalInfo),
+  }),
+} as const
+
+export type Methods = typeof methods
+export type MethodName = keyof Methods
+/** What a caller sends. */
+export type CallInput<M extends MethodName> = z.input<Methods[M]['input']>
+/** What a handler receives, after validation and defaults. */
+export type ParsedInput<M extends MethodName> = z.output<Methods[M]['input']>
+export type CallOutput<M extends MethodName> = z.output<Methods[M]['output']>
+
+export const methodNames = Object.keys(methods) as MethodName[]
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+export const events = {
+  /** Output of a terminal, at most 100 KB per event. Sent only to the client that opened it. */
+  'terminal:data': z.object({ id: TerminalId, data: z.string() }),
+  'terminal:exit': z.object({ id: TerminalId, exitCode: z.number().int(), signal: z.number().int().optional() }),
+  /** Settings changed (by any client). */
+  settings: Settings,
+} as const
+
+export type Events = typeof events
+export type EventName = keyof Events
+export type EventPayload<E extends EventName> = z.output<Events[E]>
+
+// ---------------------------------------------------------------------------------------------
+// Errors, as every transport reports them
+
+export const ErrorCode = z.enum(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'unavailable', 'internal'])
+export type ErrorCode = z.infer<typeof ErrorCode>
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: ErrorCode,
+    message: z.string(),
+    /** zod issues for bad_request: where and what. */
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+})
+export type ErrorBody = z.infer<typeof ErrorBody>
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket frames of /v4/stream (JSON text messages)
+
+export const WsRequest = z.object({
+  id: z.number().int().nonnegative(),
+  method: z.string().max(100),
+  input: z.unknown().optional(),
+})
+export type WsRequest = z.infer<typeof WsRequest>
+
+export type WsResponse =
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number | null; error: ErrorBody['error'] }
+  | { type: 'event'; event: EventName; data: unknown }
+  | { type: 'hello'; product: string; version: string }

@@ -1,0 +1,205 @@
+/**
+ * `dwcp`: the command line over the same host as the app. Every command goes through the contract
+ * (validated like any other call) with transport 'cli'.
+ */
+import { Command, CommanderError } from 'commander'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { CallInput, CallOutput, MethodName } from '../api/contract'
+import { loadOrCreateToken } from '../api/auth'
+import type { CallContext } from '../api/dispatch'
+import { ApiError } from '../api/errors'
+import { startServer } from '../api/server'
+import { createHost, knownSchema, type Host } from '../host'
+import { defaultHome, projectRoot } from '../paths'
+import { PROTOCOL_VERSIONS } from '../protocol'
+import { restoreIntoDamagedHome, StoreCorruptError } from '../store'
+import { PRODUCT_VERSION } from '../version'
+import { formatBackup, formatBytes, formatVerdict } from './format'
+
+const CLI_CONTEXT: CallContext = { clientId: 'cli', transport: 'cli', emit: () => {} }
+
+/** Open the host for one command, run it, close it, whatever happens. */
+async function withHost<T>(fn: (host: Host) => Promise<T>): Promise<T> {
+  const host = createHost({ home: defaultHome(), shell: 'cli' })
+  try {
+    return await fn(host)
+  } finally {
+    await host.close()
+  }
+}
+
+function call<M extends MethodName>(host: Host, method: M, input: CallInput<M>): Promise<CallOutput<M>> {
+  return host.call(method, input, CLI_CONTEXT) as Promise<CallOutput<M>>
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + '\n')
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dwcp')
+  program
+    .description('DWCP Console: operate edge devices and cloud nodes. The same engines as the desktop app, without a window.')
+    .version(`dwcp ${PRODUCT_VERSION} (protocol ${PROTOCOL_VERSIONS.join(', ')})`, '-V, --version', 'print the product version and the protocol versions it speaks')
+    .showHelpAfterError('(run dwcp --help for the list of commands)')
+    .addHelpText('after', `\nData folder: ${defaultHome()} (set DWCP_HOME to use another)`)
+
+  program
+    .command('serve')
+    .description('run the host headless: REST + WebSocket API and the browser UI')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 0)
+    .option('--open', 'open the sign-in link in a browser, when there is a display')
+    .action(async (opts: { host: string; port: number; open?: boolean }) => {
+      const host = createHost({ home: defaultHome(), shell: 'server' })
+      const server = await startServer(host, { host: opts.host, port: opts.port, rendererDir: join(projectRoot(), 'out', 'renderer') })
+      const login = server.loginUrl()
+      // The first line is the URL alone, for scripts and tests that start the server.
+      process.stdout.write(`${server.url}\n`)
+      process.stdout.write(`Open DWCP Console in a browser (one-time sign-in link): ${login}\n`)
+      process.stdout.write(`API clients: Authorization: Bearer <token>, printed by \`dwcp token\`. Data folder: ${host.home}. Ctrl+C stops.\n`)
+      if (!isLoopback(opts.host)) process.stderr.write(`warning: listening on ${opts.host}: anyone who can reach it and has the token gets a shell through the terminal\n`)
+      if (opts.open) openInBrowser(login)
+      const stop = async () => {
+        await server.close()
+        await host.close()
+        process.exit(0)
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+
+  program
+    .command('token')
+    .description('print the API token of this installation (made at first run)')
+    .action(() => {
+      process.stdout.write(loadOrCreateToken(ensureHome()) + '\n')
+    })
+
+  program
+    .command('info')
+    .description('show the data folder, runtime and the state of each engine')
+    .option('--json', 'one JSON object')
+    .action((opts: { json?: boolean }) =>
+      withHost(async (host) => {
+        const info = await call(host, 'system.info', {})
+        if (opts.json) return printJson(info)
+        process.stdout.write(`${info.product} ${info.version} — data folder ${info.dataDir}\n`)
+        for (const e of info.engines) process.stdout.write(`  ${e.ready ? 'ready  ' : 'not yet'}  ${e.name.padEnd(16)} ${e.detail}${e.issue ? ` (issue #${e.issue})` : ''}\n`)
+      }),
+    )
+
+  const backup = program.command('backup').description('back up, list, verify and restore the whole state')
+  backup
+    .command('create [file]')
+    .description('back up the whole state (SQLite online backup); default: a new file in the data folder’s backups/')
+    .option('--json', 'print the result as JSON')
+    .action((file: string | undefined, opts: { json?: boolean }) =>
+      withHost(async (host) => {
+        const info = await call(host, 'backup.create', { ...(file ? { file: asPath(file) } : {}), reason: 'dwcp backup create' })
+        if (opts.json) printJson(info)
+        else process.stdout.write(`Backed up to ${info.file} (${formatBytes(info.sizeBytes)}, sha256 ${info.sha256?.slice(0, 16)}…)\n`)
+      }),
+    )
+  backup
+    .command('list')
+    .description('list the backups in the data folder, newest first')
+    .option('--json', 'print the list as JSON')
+    .action((opts: { json?: boolean }) =>
+      withHost(async (host) => {
+        const list = await call(host, 'backup.list', {})
+        if (opts.json) return printJson(list)
+        if (list.length === 0) return void process.stdout.write(`No backups yet in ${host.store.backupsDir}. Make one with: dwcp backup create\n`)
+        for (const b of list) process.stdout.write(formatBackup(b) + '\n')
+      }),
+    )
+  backup
+    .command('verify <file>')
+    .description('check a backup: checksum, SQLite integrity, DWCP schema this version can restore')
+    .option('--json', 'print the verdict as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const verdict = await withHost((host) => call(host, 'backup.verify', { file: asPath(file) }))
+      if (opts.json) printJson(verdict)
+      else process.stdout.write(formatVerdict(verdict) + '\n')
+      if (!verdict.ok) process.exitCode = 1
+    })
+  backup
+    .command('restore <file>')
+    .description('replace the whole state with a backup (verified first; the current state is kept as a backup)')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const result = await restore(asPath(file))
+      if (opts.json) return printJson(result)
+      process.stdout.write(`Restored ${result.restoredFrom}.\n`)
+      if (result.previousStateSavedTo) process.stdout.write(`The previous state was kept at ${result.previousStateSavedTo}.\n`)
+    })
+
+  return program
+}
+
+/** A restore must work even when the live database is too damaged to open: that is when it is needed most. */
+async function restore(file: string): Promise<CallOutput<'backup.restore'>> {
+  try {
+    return await withHost((host) => call(host, 'backup.restore', { file }))
+  } catch (err) {
+    if (!(err instanceof StoreCorruptError)) throw err
+    process.stderr.write(`The current database cannot be opened (${err.reason}); it will be moved aside, not deleted.\n`)
+    return await restoreIntoDamagedHome(defaultHome(), file, knownSchema())
+  }
+}
+
+/** A file argument on the command line is a path relative to where the user stands. */
+function asPath(file: string): string {
+  return file.includes('/') ? file : `./${file}`
+}
+
+function ensureHome(): string {
+  const home = defaultHome()
+  if (!existsSync(home)) createHost({ home, shell: 'cli' }).close()
+  return home
+}
+
+function parsePort(value: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CommanderError(2, 'dwcp.port', `--port must be a whole number from 0 to 65535, not ${value}`)
+  return port
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.')
+}
+
+function openInBrowser(url: string): void {
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    process.stdout.write('No display here: open the link above in a browser on this machine.\n')
+    return
+  }
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open'
+  const child = spawn(opener, [url], { stdio: 'ignore', detached: true })
+  child.on('error', () => process.stdout.write(`Could not start ${opener}: open the link above yourself.\n`))
+  child.unref()
+}
+
+/** Run the CLI; errors become one clear line and a non-zero exit, never a stack trace. */
+export async function main(argv = process.argv): Promise<void> {
+  const program = buildProgram().exitOverride()
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return
+      if (err.code === 'dwcp.port') process.stderr.write(`dwcp: ${err.message}\n`)
+      process.exitCode = err.exitCode || 2
+      return
+    }
+    process.stderr.write(`dwcp: ${describeError(err)}\n`)
+    process.exitCode = 1
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof ApiError && err.issues?.length) return `${err.message}\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,186 @@
+/**
+ * The composition root. It builds every engine on one database and hands the result to whichever
+ * shell runs it: Electron main, `dwcp serve`, `dwcp agent`, a CLI command, a test. Shells hold no
+ * logic of their own; engines meet only here, through their public faces.
+ */
+import { join } from 'node:path'
+import type { EngineStatus, SystemInfo } from './api/contract'
+import { createDispatch, type CallContext, type Dispatch, type Handlers } from './api/dispatch'
+import { ApiError } from './api/errors'
+import { EventBus } from './events'
+import { createLogger, type Logger } from './log'
+import { cliLauncher } from './paths'
+import { PREFERRED_PROTOCOL_VERSION, PROTOCOL_VERSIONS } from './protocol'
+import { plainFileCipher, SettingsService, type SecretCipher } from './settings'
+import {
+  BackupError,
+  createBackup,
+  listBackups,
+  resolveBackupPath,
+  restoreBackup,
+  Store,
+  STORE_MIGRATIONS,
+  verifyBackup,
+} from './store'
+import { TerminalNotFoundError, TerminalService } from './terminal'
+import { PRODUCT_NAME, PRODUCT_VERSION } from './version'
+
+export type ShellKind = SystemInfo['shell']
+
+export interface HostOptions {
+  home: string
+  shell: ShellKind
+  /** How secrets are sealed: Electron passes safeStorage; headless uses a 0600 file. */
+  secretCipher?: SecretCipher
+  /** Command that runs this installation's CLI, for the terminal's `dwcp`. */
+  cliCommand?: string[]
+  logger?: Logger
+}
+
+export interface Host {
+  readonly home: string
+  readonly store: Store
+  readonly settings: SettingsService
+  readonly terminals: TerminalService
+  readonly events: EventBus
+  readonly log: Logger
+  /** Validate and run one call of the contract. */
+  readonly call: Dispatch
+  /** A client (window, socket) went away: release what it held. */
+  dropClient(clientId: string): void
+  close(): Promise<void>
+}
+
+function defaultCliCommand(): string[] {
+  return [process.execPath, cliLauncher()]
+}
+
+export function createHost(options: HostOptions): Host {
+  const store = Store.open({ home: options.home })
+  const log = options.logger ?? createLogger(options.home, options.shell)
+  const events = new EventBus()
+  const settings = new SettingsService(store, options.secretCipher ?? plainFileCipher)
+  const terminals = new TerminalService({
+    binDir: join(options.home, 'bin'),
+    cliCommand: options.cliCommand ?? defaultCliCommand(),
+    env: { DWCP_HOME: options.home },
+    cwd: process.env.HOME ?? options.home,
+  })
+
+  const handlers = buildHandlers({ options, store, settings, terminals, events })
+  const dispatch = createDispatch(handlers)
+  const call: Dispatch = async (method, input, ctx) => {
+    try {
+      return await dispatch(method, input, ctx)
+    } catch (err) {
+      const apiError = translate(err)
+      // Only the method and the outcome are logged: inputs may hold secrets (an API key).
+      if (apiError.code === 'internal') log.error({ method, err: apiError.message }, 'call failed')
+      throw apiError
+    }
+  }
+
+  log.info({ home: options.home, shell: options.shell, version: PRODUCT_VERSION }, 'host started')
+  return {
+    home: options.home,
+    store,
+    settings,
+    terminals,
+    events,
+    log,
+    call,
+    dropClient: (clientId) => terminals.closeOwner(clientId),
+    async close() {
+      terminals.closeAll()
+      store.close()
+      log.info('host stopped')
+      await new Promise<void>((resolve) => log.flush(() => resolve()))
+    },
+  }
+}
+
+interface Parts {
+  options: HostOptions
+  store: Store
+  settings: SettingsService
+  terminals: TerminalService
+  events: EventBus
+}
+
+function buildHandlers({ options, store, settings, terminals, events }: Parts): Handlers {
+  const health = () => ({
+    status: 'ok' as const,
+    product: PRODUCT_NAME,
+    version: PRODUCT_VERSION,
+    protocolVersions: [...PROTOCOL_VERSIONS],
+  })
+  const settingsChanged = <T extends ReturnType<SettingsService['view']>>(view: T): T => {
+    events.emit('settings', view)
+    return view
+  }
+  // Only the CLI, run by the user on their own machine, may name arbitrary paths.
+  const backupPath = (file: string, ctx: CallContext) => resolveBackupPath(store, file, ctx.transport === 'cli' || ctx.transport === 'test')
+
+  return {
+    'system.health': health,
+    'system.info': () => ({
+      ...health(),
+      dataDir: options.home,
+      databaseFile: store.file,
+      shell: options.shell,
+      platform: `${process.platform}-${process.arch}`,
+      runtime: { node: process.versions.node, ...(process.versions.electron ? { electron: process.versions.electron } : {}) },
+      activeProtocolVersion: PREFERRED_PROTOCOL_VERSION,
+      engines: engineStatuses(),
+    }),
+    'settings.get': () => settings.view(),
+    'settings.update': (input) => settingsChanged(settings.update(input)),
+    'settings.setApiKey': (input) => settingsChanged(settings.setApiKey(input.apiKey)),
+    'settings.clearApiKey': () => settingsChanged(settings.clearApiKey()),
+    'backup.create': (input, ctx) =>
+      createBackup(store, { ...(input.file ? { file: backupPath(input.file, ctx) } : {}), reason: input.reason ?? `requested over ${ctx.transport}` }),
+    'backup.list': () => listBackups(store),
+    'backup.verify': (input, ctx) => verifyBackup(backupPath(input.file, ctx), store.knownSchema()),
+    'backup.restore': async (input, ctx) => {
+      const result = await restoreBackup(store, backupPath(input.file, ctx))
+      events.emit('settings', settings.view())
+      return result
+    },
+    'terminal.open': (input, ctx) =>
+      terminals.open(ctx.clientId, input, {
+        data: (id, data) => ctx.emit('terminal:data', { id, data }),
+        exit: (id, exitCode, signal) => ctx.emit('terminal:exit', { id, exitCode, ...(signal ? { signal } : {}) }),
+      }),
+    'terminal.write': (input, ctx) => (terminals.write(ctx.clientId, input.id, input.data), {}),
+    'terminal.resize': (input, ctx) => (terminals.resize(ctx.clientId, input.id, input.cols, input.rows), {}),
+    'terminal.ack': (input, ctx) => (terminals.ack(ctx.clientId, input.id, input.chars), {}),
+    'terminal.close': (input, ctx) => (terminals.close(ctx.clientId, input.id), {}),
+    'terminal.list': (_input, ctx) => terminals.list(ctx.clientId),
+  }
+}
+
+/** What each engine is, and which are not built yet — shown plainly in the UI, never faked. */
+function engineStatuses(): EngineStatus[] {
+  return [
+    { id: 'store', name: 'Store', ready: true, detail: 'SQLite database, migrations, backup and restore' },
+    { id: 'terminal', name: 'Terminal', ready: true, detail: 'Shells on real pseudo-terminals' },
+    { id: 'audit', name: 'Audit log', ready: false, detail: 'Tamper-evident audit log with offline review is not built yet', issue: 3 },
+    { id: 'wasm', name: 'WASM pool', ready: false, detail: 'The WebAssembly pool is not built yet', issue: 4 },
+    { id: 'protocol', name: 'Protocol peer', ready: false, detail: 'The DWCP v4/v3 wire protocol and edge agents are not built yet', issue: 5 },
+    { id: 'orchestrator', name: 'Orchestrator', ready: false, detail: 'The edge device registry and placement are not built yet', issue: 6 },
+    { id: 'release', name: 'Release manager', ready: false, detail: 'Feature flags and rollback to v3 are not built yet', issue: 7 },
+    { id: 'intent', name: 'Intent engine', ready: false, detail: 'Chat-driven operations are not built yet', issue: 8 },
+  ]
+}
+
+function translate(err: unknown): ApiError {
+  if (err instanceof ApiError) return err
+  if (err instanceof BackupError) return new ApiError(err.kind, err.message)
+  if (err instanceof TerminalNotFoundError) return new ApiError('not_found', err.message)
+  return new ApiError('internal', err instanceof Error ? err.message : String(err))
+}
+
+/** Schema version per engine that this build knows, without opening a database (restore into a damaged folder). */
+export function knownSchema(): Record<string, number> {
+  return { store: STORE_MIGRATIONS.length }
+}

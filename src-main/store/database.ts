@@ -1,0 +1,147 @@
+import Database from 'better-sqlite3'
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { sqliteNativeBinding } from './native-binding'
+import { ensureMigrationTable, migrate, schemaVersions, type Migration } from './migrations'
+
+/** PRAGMA application_id of every DWCP database and backup: "DWCP" in ASCII. */
+export const APPLICATION_ID = 0x44574350
+export const DATABASE_FILE = 'dwcp.db'
+export const BACKUPS_DIR = 'backups'
+
+export class StoreCorruptError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly newestBackup: string | null,
+  ) {
+    super(
+      `The database ${file} cannot be used: ${reason}. ` +
+        (newestBackup
+          ? `Restore the newest backup with: dwcp backup restore ${newestBackup}`
+          : `No backup was found in ${join(file, '..', BACKUPS_DIR)}; move the file aside to start with an empty state.`),
+    )
+    this.name = 'StoreCorruptError'
+  }
+}
+
+export interface StoreOptions {
+  /** The data folder. */
+  home: string
+  /** Skip the start-up integrity check (used by restore, which checks what it restores itself). */
+  skipIntegrityCheck?: boolean
+}
+
+/** Open a SQLite file with the settings every DWCP connection uses. */
+export function openSqlite(file: string, options: { readonly?: boolean; fileMustExist?: boolean } = {}): Database.Database {
+  const nativeBinding = sqliteNativeBinding()
+  const db = new Database(file, { ...options, ...(nativeBinding ? { nativeBinding } : {}) })
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL')
+    // NORMAL is durable across application crashes in WAL mode; only an OS crash may lose the last commits.
+    db.pragma('synchronous = NORMAL')
+  }
+  db.pragma('foreign_keys = ON')
+  db.pragma('busy_timeout = 5000')
+  return db
+}
+
+/**
+ * The one SQLite database of an installation. Engines add their tables through `migrate`; the store
+ * itself keeps only the migration bookkeeping and a settings table.
+ */
+export class Store {
+  readonly home: string
+  readonly file: string
+  readonly backupsDir: string
+  private _db: Database.Database
+  private readonly registered = new Map<string, readonly Migration[]>()
+
+  private constructor(home: string, db: Database.Database) {
+    this.home = home
+    this.file = join(home, DATABASE_FILE)
+    this.backupsDir = join(home, BACKUPS_DIR)
+    this._db = db
+  }
+
+  static open(options: StoreOptions): Store {
+    const home = options.home
+    mkdirSync(home, { recursive: true, mode: 0o700 })
+    mkdirSync(join(home, BACKUPS_DIR), { recursive: true, mode: 0o700 })
+    const file = join(home, DATABASE_FILE)
+    const fresh = !existsSync(file)
+    let db: Database.Database
+    try {
+      db = openSqlite(file)
+      if (!options.skipIntegrityCheck && !fresh) checkIntegrity(db, 'quick_check')
+      const appId = db.pragma('application_id', { simple: true }) as number
+      if (fresh || appId === 0) db.pragma(`application_id = ${APPLICATION_ID}`)
+      else if (appId !== APPLICATION_ID) throw new Error(`it is not a DWCP database (application_id ${appId})`)
+      ensureMigrationTable(db)
+    } catch (err) {
+      throw new StoreCorruptError(file, describe(err), newestBackupIn(join(home, BACKUPS_DIR)))
+    }
+    const store = new Store(home, db)
+    store.migrate('store', STORE_MIGRATIONS)
+    return store
+  }
+
+  get db(): Database.Database {
+    return this._db
+  }
+
+  /** Bring an engine's tables up to date and remember its migrations (restore re-applies them). */
+  migrate(engine: string, migrations: readonly Migration[]): void {
+    migrate(this._db, engine, migrations)
+    this.registered.set(engine, migrations)
+  }
+
+  /** Re-apply every registered migration, after a restore brought in an older schema. */
+  migrateAgain(): void {
+    for (const [engine, migrations] of this.registered) migrate(this._db, engine, migrations)
+  }
+
+  /** Schema version per engine this code knows: what a backup may be at most. */
+  knownSchema(): Record<string, number> {
+    return Object.fromEntries([...this.registered].map(([engine, m]) => [engine, m.length]))
+  }
+
+  schema(): Record<string, number> {
+    return schemaVersions(this._db)
+  }
+
+  close(): void {
+    if (this._db.open) this._db.close()
+  }
+}
+
+export const STORE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'settings',
+    up: `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT`,
+  },
+]
+
+export function checkIntegrity(db: Database.Database, kind: 'quick_check' | 'integrity_check'): void {
+  const rows = db.pragma(kind) as Record<string, string>[]
+  const messages = rows.map((r) => Object.values(r)[0]).filter((m) => m !== 'ok')
+  if (messages.length > 0) throw new Error(`integrity check failed: ${messages.slice(0, 3).join('; ')}`)
+}
+
+/** Backups named with a sortable time stamp; the newest by modification time. */
+export function newestBackupIn(dir: string): string | null {
+  if (!existsSync(dir)) return null
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.db'))
+    .map((f) => ({ f: join(dir, f), t: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t)
+  return files[0]?.f ?? null
+}
+
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  if (/file is not a database|SQLITE_NOTADB/i.test(message)) return 'the file is not a SQLite database (damaged or overwritten)'
+  if (/malformed|SQLITE_CORRUPT/i.test(message)) return `the database is damaged (${message})`
+  return message
+}
