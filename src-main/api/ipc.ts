@@ -22,7 +22,7 @@ export function registerIpcBridge(ipcMain: IpcMain, host: Host, options: IpcBrid
     let ctx = contexts.get(sender.id)
     if (!ctx) {
       const clientId = `ipc-${sender.id}`
-      const emit: CallContext['emit'] = (event, data) => {
+      const emit = (event: string, data: unknown) => {
         if (!sender.isDestroyed()) sender.send(EVENT_CHANNEL, event, data)
       }
       const created: CallContext = { clientId, transport: 'ipc', emit }

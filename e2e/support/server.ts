@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const launcher = fileURLToPath(new URL('../../src-main/cli/dwcp.mjs', import.meta.url))
+
+export interface ServeProcess {
+  home: string
+  url: string
+  loginUrl: string
+  child: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Start `dwcp serve` on a free port with a fresh data folder, the way a user would. */
+export async function startServe(): Promise<ServeProcess> {
+  const home = mkdtempSync(join(tmpdir(), 'dwcp-e2e-'))
+  const child = spawn(process.execPath, [launcher, 'serve', '--port', '0'], { env: { ...process.env, DWCP_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stderr!.on('data', (d) => (err += d))
+  const lines = await new Promise<string[]>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d
+      const lines = out.split('\n')
+      if (lines.length >= 3) resolve(lines)
+    })
+    child.once('exit', (code) => reject(new Error(`dwcp serve exited with ${code}: ${err}`)))
+    setTimeout(() => reject(new Error(`dwcp serve printed nothing in 20 s: ${err}`)), 20_000)
+  })
+  const url = lines[0]
+  const loginUrl = /(http:\/\/\S+\/login\?code=\S+)/.exec(lines[1])?.[1]
+  if (!loginUrl) throw new Error(`no sign-in link in: ${lines[1]}`)
+  return {
+    home,
+    url,
+    loginUrl,
+    child,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await new Promise((r) => child.once('exit', r))
+      }
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
+}

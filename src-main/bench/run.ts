@@ -1,0 +1,23 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark and prints one JSON line of figures, with ratios
+ * against a baseline measured in the same run. Engines add their benchmarks to BENCHES.
+ */
+import { startupBench } from './startup'
+
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  startup: startupBench,
+}
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2)
+  if (names.length === 0 || names.some((n) => !(n in BENCHES))) {
+    process.stderr.write(`usage: npm run bench -- <name>...   (benchmarks: ${Object.keys(BENCHES).join(', ')})\n`)
+    process.exit(2)
+  }
+  for (const name of names) {
+    const figures = await BENCHES[name]()
+    process.stdout.write(JSON.stringify({ bench: name, ...figures, at: new Date().toISOString() }) + '\n')
+  }
+}
+
+await main()
