@@ -4,6 +4,9 @@
  * logic of their own; engines meet only here, through their public faces.
  */
 import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { basename, isAbsolute, resolve } from 'node:path'
+import { AUDIT_MIGRATIONS, AuditInputError, AuditService, BundleError, ProofError, type AppendInput } from './audit'
 import type { EngineStatus, SystemInfo } from './api/contract'
 import { createDispatch, type CallContext, type Dispatch, type Handlers } from './api/dispatch'
 import { ApiError } from './api/errors'
@@ -42,6 +45,7 @@ export interface Host {
   readonly store: Store
   readonly settings: SettingsService
   readonly terminals: TerminalService
+  readonly audit: AuditService
   readonly events: EventBus
   readonly log: Logger
   /** Validate and run one call of the contract. */
@@ -60,6 +64,8 @@ export function createHost(options: HostOptions): Host {
   const log = options.logger ?? createLogger(options.home, options.shell)
   const events = new EventBus()
   const settings = new SettingsService(store, options.secretCipher ?? plainFileCipher)
+  const audit = new AuditService(store, { product: `${PRODUCT_NAME} ${PRODUCT_VERSION}` })
+  audit.log.onAppend((entries) => events.emit('audit', { entries, size: audit.log.size }))
   const terminals = new TerminalService({
     binDir: join(options.home, 'bin'),
     cliCommand: options.cliCommand ?? defaultCliCommand(),
@@ -67,7 +73,7 @@ export function createHost(options: HostOptions): Host {
     cwd: process.env.HOME ?? options.home,
   })
 
-  const handlers = buildHandlers({ options, store, settings, terminals, events })
+  const handlers = buildHandlers({ options, store, settings, terminals, events, audit })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
     try {
@@ -81,17 +87,25 @@ export function createHost(options: HostOptions): Host {
   }
 
   log.info({ home: options.home, shell: options.shell, version: PRODUCT_VERSION }, 'host started')
+  if (options.shell === 'electron' || options.shell === 'server') {
+    audit.record({ actor: 'system', action: 'host.start', target: options.shell, outcome: 'ok', details: { version: PRODUCT_VERSION } })
+  }
   return {
     home: options.home,
     store,
     settings,
     terminals,
+    audit,
     events,
     log,
     call,
     dropClient: (clientId) => terminals.closeOwner(clientId),
     async close() {
       terminals.closeAll()
+      if (store.db.open) {
+        if (options.shell === 'electron' || options.shell === 'server') audit.record({ actor: 'system', action: 'host.stop', target: options.shell, outcome: 'ok' })
+        audit.close()
+      }
       store.close()
       log.info('host stopped')
       await new Promise<void>((resolve) => log.flush(() => resolve()))
@@ -105,9 +119,35 @@ interface Parts {
   settings: SettingsService
   terminals: TerminalService
   events: EventBus
+  audit: AuditService
 }
 
-function buildHandlers({ options, store, settings, terminals, events }: Parts): Handlers {
+/** Who did it, for the audit log: the person at a UI or the CLI is the user. */
+function actorOf(ctx: CallContext): string {
+  return ctx.transport === 'test' ? 'test' : 'user'
+}
+
+function buildHandlers({ options, store, settings, terminals, events, audit }: Parts): Handlers {
+  /** Run a state-changing call and write its outcome to the audit log, failure included. */
+  const audited = async <T>(ctx: CallContext, entry: Omit<AppendInput, 'actor' | 'outcome'>, run: () => T | Promise<T>, describe?: (result: T) => unknown): Promise<T> => {
+    try {
+      const result = await run()
+      audit.record({ ...entry, actor: actorOf(ctx), outcome: 'ok', details: { ...(entry.details as object), ...(describe ? (describe(result) as object) : {}), via: ctx.transport } })
+      return result
+    } catch (err) {
+      audit.record({ ...entry, actor: actorOf(ctx), outcome: 'failed', details: { ...(entry.details as object), error: (err as Error).message, via: ctx.transport } })
+      throw err
+    }
+  }
+  const exportsDir = resolve(options.home, 'exports')
+  // Over the API a bundle is named, and lives in <data folder>/exports; the CLI may give any path.
+  const bundlePath = (file: string, ctx: CallContext) => {
+    if (ctx.transport === 'cli' || ctx.transport === 'test') return isAbsolute(file) ? file : resolve(file)
+    if (file !== basename(file) || file.startsWith('.')) throw new ApiError('bad_request', 'give a bundle by file name; it is kept in the data folder’s exports/')
+    mkdirSync(exportsDir, { recursive: true })
+    return resolve(exportsDir, file.endsWith('.dwcpaudit') ? file : `${file}.dwcpaudit`)
+  }
+  const progress = (ctx: CallContext, operation: 'verify' | 'export' | 'open') => (done: number, total: number) => ctx.emit('audit:progress', { operation, done, total })
   const health = () => ({
     status: 'ok' as const,
     product: PRODUCT_NAME,
@@ -134,17 +174,47 @@ function buildHandlers({ options, store, settings, terminals, events }: Parts): 
       engines: engineStatuses(),
     }),
     'settings.get': () => settings.view(),
-    'settings.update': (input) => settingsChanged(settings.update(input)),
-    'settings.setApiKey': (input) => settingsChanged(settings.setApiKey(input.apiKey)),
-    'settings.clearApiKey': () => settingsChanged(settings.clearApiKey()),
+    'settings.update': (input, ctx) => audited(ctx, { action: 'settings.update', target: 'settings', details: input }, () => settingsChanged(settings.update(input))),
+    // The key itself is never written anywhere but the sealed secrets file.
+    'settings.setApiKey': (input, ctx) => audited(ctx, { action: 'settings.api-key.set', target: 'anthropic' }, () => settingsChanged(settings.setApiKey(input.apiKey))),
+    'settings.clearApiKey': (_input, ctx) => audited(ctx, { action: 'settings.api-key.clear', target: 'anthropic' }, () => settingsChanged(settings.clearApiKey())),
     'backup.create': (input, ctx) =>
-      createBackup(store, { ...(input.file ? { file: backupPath(input.file, ctx) } : {}), reason: input.reason ?? `requested over ${ctx.transport}` }),
+      audited(
+        ctx,
+        { action: 'backup.create', target: input.file ?? 'backups/' },
+        () => createBackup(store, { ...(input.file ? { file: backupPath(input.file, ctx) } : {}), reason: input.reason ?? `requested over ${ctx.transport}` }),
+        (b) => ({ file: b.file, sha256: b.sha256, sizeBytes: b.sizeBytes }),
+      ),
     'backup.list': () => listBackups(store),
-    'backup.verify': (input, ctx) => verifyBackup(backupPath(input.file, ctx), store.knownSchema()),
+    'backup.verify': (input, ctx) =>
+      audited(ctx, { action: 'backup.verify', target: input.file }, () => verifyBackup(backupPath(input.file, ctx), store.knownSchema()), (v) => ({ ok: v.ok, problems: v.problems })),
     'backup.restore': async (input, ctx) => {
-      const result = await restoreBackup(store, backupPath(input.file, ctx))
+      const result = await audited(ctx, { action: 'backup.restore', target: input.file, safety: 'dangerous' }, () => restoreBackup(store, backupPath(input.file, ctx)), (r) => ({ previousStateSavedTo: r.previousStateSavedTo }))
       events.emit('settings', settings.view())
       return result
+    },
+    'audit.status': () => audit.status(),
+    'audit.query': (input) => audit.log.query(input.filter, input.limit, input.beforeSeq),
+    'audit.page': (input) => audit.log.page(input.fromSeq, input.limit),
+    'audit.proof': (input) => audit.proof(input.seq),
+    'audit.verify': async (_input, ctx) => {
+      const report = await audit.verify(progress(ctx, 'verify'))
+      audit.record({ actor: actorOf(ctx), action: 'audit.verify', target: 'audit-log', outcome: report.ok ? 'ok' : 'failed', details: { entries: report.entries, problem: report.problem?.message ?? null, via: ctx.transport } })
+      return report
+    },
+    'audit.sign': (_input, ctx) => {
+      const head = audit.sign(`requested over ${ctx.transport}`)
+      return head
+    },
+    'audit.export': (input, ctx) => {
+      const file = bundlePath(input.file ?? `audit-${new Date().toISOString().replace(/[:.]/g, '-')}.dwcpaudit`, ctx)
+      return audited(ctx, { action: 'audit.export', target: file, details: { filter: input.filter } }, () => audit.export(file, input.filter, progress(ctx, 'export')), (r) => ({ entries: r.entries, bytes: r.bytes }))
+    },
+    'audit.openBundle': async (input, ctx) => {
+      const source = input.contentBase64 ? Buffer.from(input.contentBase64, 'base64') : bundlePath(input.file!, ctx)
+      const review = await audit.openBundle(source, progress(ctx, 'open'))
+      audit.record({ actor: actorOf(ctx), action: 'audit.bundle.open', target: input.name ?? input.file ?? 'upload', outcome: review.verdict.ok ? 'ok' : 'failed', details: { keyFingerprint: review.keyFingerprint, entries: review.entryCount, via: ctx.transport } })
+      return { file: typeof source === 'string' ? source : (input.name ?? 'upload'), ...review }
     },
     'terminal.open': (input, ctx) =>
       terminals.open(ctx.clientId, input, {
@@ -164,7 +234,7 @@ function engineStatuses(): EngineStatus[] {
   return [
     { id: 'store', name: 'Store', ready: true, detail: 'SQLite database, migrations, backup and restore' },
     { id: 'terminal', name: 'Terminal', ready: true, detail: 'Shells on real pseudo-terminals' },
-    { id: 'audit', name: 'Audit log', ready: false, detail: 'Tamper-evident audit log with offline review is not built yet', issue: 3 },
+    { id: 'audit', name: 'Audit log', ready: true, detail: 'Append-only, Merkle-hashed audit log with ML-DSA-signed heads' },
     { id: 'wasm', name: 'WASM pool', ready: false, detail: 'The WebAssembly pool is not built yet', issue: 4 },
     { id: 'protocol', name: 'Protocol peer', ready: false, detail: 'The DWCP v4/v3 wire protocol and edge agents are not built yet', issue: 5 },
     { id: 'orchestrator', name: 'Orchestrator', ready: false, detail: 'The edge device registry and placement are not built yet', issue: 6 },
@@ -177,10 +247,12 @@ function translate(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   if (err instanceof BackupError) return new ApiError(err.kind, err.message)
   if (err instanceof TerminalNotFoundError) return new ApiError('not_found', err.message)
+  if (err instanceof AuditInputError || err instanceof ProofError || err instanceof BundleError) return new ApiError('bad_request', err.message)
+  if (err instanceof RangeError) return new ApiError('not_found', err.message)
   return new ApiError('internal', err instanceof Error ? err.message : String(err))
 }
 
 /** Schema version per engine that this build knows, without opening a database (restore into a damaged folder). */
 export function knownSchema(): Record<string, number> {
-  return { store: STORE_MIGRATIONS.length }
+  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length }
 }

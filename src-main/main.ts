@@ -72,8 +72,8 @@ function buildMenu(): void {
 
 async function start(): Promise<void> {
   await app.whenReady()
-  // No permission (camera, notifications, …) is ever needed by the UI.
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+  // The UI needs no permission but writing the clipboard (copy from the terminal).
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'clipboard-sanitized-write'))
   let host: Host
   try {
     host = createHost({

@@ -117,6 +117,95 @@ export const TerminalInfo = z.object({
 })
 export type TerminalInfo = z.infer<typeof TerminalInfo>
 
+export const SafetyLevel = z.enum(['safe', 'caution', 'dangerous', 'critical'])
+
+export const AuditEntry = z.object({
+  seq: z.number().int().nonnegative(),
+  time: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  intentId: z.string().nullable(),
+  safety: SafetyLevel.nullable(),
+  outcome: z.string(),
+  /** Canonical JSON text of the details (secrets redacted before they were written). */
+  details: z.string(),
+})
+export type AuditEntry = z.infer<typeof AuditEntry>
+
+const IsoTime = z.string().max(40).refine((t) => !Number.isNaN(Date.parse(t)), 'not a date/time (ISO 8601)')
+
+export const AuditFilter = z
+  .object({
+    from: IsoTime.optional(),
+    to: IsoTime.optional(),
+    actor: z.string().max(200).optional(),
+    action: z.string().max(200).optional(),
+    safety: SafetyLevel.optional(),
+    outcome: z.string().max(100).optional(),
+    text: z.string().max(500).optional(),
+  })
+  .strict()
+export type AuditFilter = z.infer<typeof AuditFilter>
+
+export const SignedHead = z.object({
+  id: z.number().int(),
+  size: z.number().int(),
+  rootHash: z.string(),
+  keyFingerprint: z.string(),
+  note: z.string(),
+  madeAt: z.string(),
+  reason: z.string(),
+})
+export type SignedHead = z.infer<typeof SignedHead>
+
+export const AuditStatus = z.object({
+  size: z.number().int(),
+  rootHash: z.string(),
+  origin: z.string(),
+  keyFingerprint: z.string(),
+  latestHead: SignedHead.nullable(),
+})
+export type AuditStatus = z.infer<typeof AuditStatus>
+
+export const VerifyReport = z.object({
+  ok: z.boolean(),
+  entries: z.number().int(),
+  heads: z.number().int(),
+  rootHash: z.string(),
+  keyFingerprints: z.array(z.string()),
+  problem: z.object({ seq: z.number().int().nullable(), headId: z.number().int().optional(), message: z.string() }).optional(),
+  durationMs: z.number(),
+})
+export type VerifyReport = z.infer<typeof VerifyReport>
+
+export const InclusionProof = z.object({
+  seq: z.number().int(),
+  treeSize: z.number().int(),
+  leafHash: z.string(),
+  rootHash: z.string(),
+  path: z.array(z.string()),
+  /** The signed head the proof is against, when the entry is covered by one. */
+  head: SignedHead.nullable(),
+})
+export type InclusionProof = z.infer<typeof InclusionProof>
+
+export const BundleReport = z.object({
+  file: z.string(),
+  verdict: VerifyReport,
+  origin: z.string(),
+  keyFingerprint: z.string(),
+  /** Whether the bundle was signed by this installation's key. */
+  fromThisInstallation: z.boolean(),
+  complete: z.boolean(),
+  exportedAt: z.string(),
+  filter: AuditFilter,
+  entries: z.array(AuditEntry),
+  /** Entries in the bundle; `entries` holds at most the first 10 000 for review in the UI. */
+  entryCount: z.number().int(),
+})
+export type BundleReport = z.infer<typeof BundleReport>
+
 // ---------------------------------------------------------------------------------------------
 // Calls
 
@@ -198,6 +287,55 @@ export const methods = {
     output: RestoreResult,
     rest: { method: 'POST', path: '/v4/backups/restore' },
   }),
+  'audit.status': def({
+    summary: 'Size, root hash, signing key and latest signed head of the audit log',
+    input: Empty,
+    output: AuditStatus,
+    rest: { method: 'GET', path: '/v4/audit/status' },
+  }),
+  'audit.query': def({
+    summary: 'Audit entries, newest first, filtered by time, actor, action, safety, outcome and full text',
+    input: z.object({ filter: AuditFilter.default({}), limit: z.number().int().min(1).max(1000).default(100), beforeSeq: z.number().int().nonnegative().optional() }).strict(),
+    output: z.array(AuditEntry),
+    rest: { method: 'POST', path: '/v4/audit/query' },
+  }),
+  'audit.page': def({
+    summary: 'A window of the audit log by position, for scrolling through all of it',
+    input: z.object({ fromSeq: z.number().int().nonnegative(), limit: z.number().int().min(1).max(1000) }).strict(),
+    output: z.array(AuditEntry),
+  }),
+  'audit.proof': def({
+    summary: 'Inclusion proof of one entry against the current tree head',
+    input: z.object({ seq: z.number().int().nonnegative() }).strict(),
+    output: InclusionProof,
+    rest: { method: 'POST', path: '/v4/audit/proof' },
+  }),
+  'audit.verify': def({
+    summary: 'Verify the whole log: every entry, every signed head; progress as audit:progress events',
+    input: Empty,
+    output: VerifyReport,
+    rest: { method: 'POST', path: '/v4/audit/verify' },
+  }),
+  'audit.sign': def({
+    summary: 'Sign the current tree head now',
+    input: Empty,
+    output: SignedHead,
+    rest: { method: 'POST', path: '/v4/audit/sign' },
+  }),
+  'audit.export': def({
+    summary: 'Write a self-contained, verifiable bundle of (some of) the log',
+    input: z.object({ file: z.string().trim().min(1).max(4096).optional(), filter: AuditFilter.default({}) }).strict(),
+    output: z.object({ file: z.string(), entries: z.number().int(), bytes: z.number().int(), complete: z.boolean() }),
+    rest: { method: 'POST', path: '/v4/audit/export' },
+  }),
+  'audit.openBundle': def({
+    summary: 'Verify a bundle and open it for read-only review (a file on the host, or its bytes in base64)',
+    input: z
+      .object({ file: z.string().trim().min(1).max(4096).optional(), contentBase64: z.string().max(48 * 1024 * 1024).optional(), name: z.string().max(255).optional() })
+      .strict()
+      .refine((v) => !!v.file !== !!v.contentBase64, 'give either file or contentBase64'),
+    output: BundleReport,
+  }),
   'terminal.open': def({
     summary: 'Open a shell on a pseudo-terminal; its output arrives as terminal:data events',
     input: z.object({ cols: Cols, rows: Rows }).strict(),
@@ -253,6 +391,10 @@ export const events = {
   'terminal:exit': z.object({ id: TerminalId, exitCode: z.number().int(), signal: z.number().int().optional() }),
   /** Settings changed (by any client). */
   settings: Settings,
+  /** New audit entries, as they are committed (the Audit view's live tail). */
+  audit: z.object({ entries: z.array(AuditEntry), size: z.number().int() }),
+  /** Progress of a long audit operation, sent to the client that asked. */
+  'audit:progress': z.object({ operation: z.enum(['verify', 'export', 'open']), done: z.number().int(), total: z.number().int() }),
 } as const
 
 export type Events = typeof events

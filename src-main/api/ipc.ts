@@ -35,6 +35,10 @@ export function registerIpcBridge(ipcMain: IpcMain, host: Host, options: IpcBrid
         contexts.delete(sender.id)
         host.dropClient(clientId)
       })
+      // A reload keeps the WebContents but starts a new page: the old page's shells go with it.
+      sender.on('did-start-navigation', (details: { isMainFrame?: boolean; isSameDocument?: boolean }) => {
+        if (details?.isMainFrame && !details.isSameDocument) host.dropClient(clientId)
+      })
     }
     return ctx
   }

@@ -60,7 +60,7 @@ describe('dwcp serve: REST', () => {
     expect((await fetch(`${base}/v4/system/info`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401)
     const ok = await fetch(`${base}/v4/system/info`, { headers: auth })
     expect(ok.status).toBe(200)
-    expect((await ok.json()).engines.find((e: { id: string }) => e.id === 'audit')).toMatchObject({ ready: false, issue: 3 })
+    expect((await ok.json()).engines.find((e: { id: string }) => e.id === 'wasm')).toMatchObject({ ready: false, issue: 4 })
   })
 
   it('answers 404 for an unknown route and 400 with zod issues for a bad body, writing nothing', async () => {

@@ -167,8 +167,10 @@ export async function verifyBackup(file: string, known: Record<string, number>):
 
 /**
  * Replace the live state with a backup. The backup is verified first; the current state is itself
- * backed up before anything changes; and the copy goes through SQLite's backup API into the live file,
- * which commits as one transaction: if it fails midway the previous state is untouched.
+ * backed up before anything changes; the backup is copied to a scratch file and brought to this
+ * version's schema; then every table's content is swapped in one transaction on the live connection
+ * (see Store.replaceContentFrom), so nothing can interleave and a failure changes nothing. Tables an
+ * engine preserves (the append-only audit log) keep their current content.
  */
 export async function restoreBackup(store: Store, file: string): Promise<RestoreResult> {
   const verdict = await verifyBackup(file, store.knownSchema())
@@ -177,13 +179,24 @@ export async function restoreBackup(store: Store, file: string): Promise<Restore
     file: join(store.backupsDir, `pre-restore-${stamp()}.db`),
     reason: `state before restoring ${basename(file)}`,
   })
-  const source = openSqlite(file, { readonly: true, fileMustExist: true })
+  const scratch = join(store.home, `.restoring-${stamp()}.db`)
   try {
-    await source.backup(store.file)
+    const source = openSqlite(file, { readonly: true, fileMustExist: true })
+    try {
+      await source.backup(scratch)
+    } finally {
+      source.close()
+    }
+    const copy = openSqlite(scratch)
+    try {
+      store.migrateCopy(copy)
+    } finally {
+      copy.close()
+    }
+    store.replaceContentFrom(scratch)
   } finally {
-    source.close()
+    for (const suffix of ['', '-wal', '-shm']) rmSync(scratch + suffix, { force: true })
   }
-  store.migrateAgain()
   return { restoredFrom: file, previousStateSavedTo: previous.file, schema: store.schema() }
 }
 

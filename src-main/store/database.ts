@@ -56,6 +56,7 @@ export class Store {
   readonly backupsDir: string
   private _db: Database.Database
   private readonly registered = new Map<string, readonly Migration[]>()
+  private readonly preserved = new Set<string>()
 
   private constructor(home: string, db: Database.Database) {
     this.home = home
@@ -96,9 +97,42 @@ export class Store {
     this.registered.set(engine, migrations)
   }
 
-  /** Re-apply every registered migration, after a restore brought in an older schema. */
-  migrateAgain(): void {
-    for (const [engine, migrations] of this.registered) migrate(this._db, engine, migrations)
+  /**
+   * Tables a restore must leave as they are: the audit log is append-only, so restoring an older
+   * state must not roll its history back.
+   */
+  preserveOnRestore(tables: readonly string[]): void {
+    for (const t of tables) this.preserved.add(t)
+  }
+
+  /** Bring a copy of a database (a backup being restored) to this code's schema. */
+  migrateCopy(copy: Database.Database): void {
+    for (const [engine, migrations] of this.registered) migrate(copy, engine, migrations)
+  }
+
+  /**
+   * Replace the content of every table, except the preserved ones, with that of `file` (already at
+   * this schema), in one synchronous transaction: no other write can interleave, and a failure
+   * leaves the previous state untouched.
+   */
+  replaceContentFrom(file: string): void {
+    const db = this._db
+    db.prepare('ATTACH DATABASE ? AS restore').run(file)
+    try {
+      const tables = copyableTables(db, 'main').filter((t) => !this.preserved.has(t))
+      const incoming = new Set(copyableTables(db, 'restore'))
+      db.transaction(() => {
+        db.pragma('defer_foreign_keys = ON')
+        for (const table of tables) {
+          db.exec(`DELETE FROM main."${table}"`)
+          if (!incoming.has(table)) continue
+          const columns = (db.prepare(`SELECT name FROM pragma_table_info(?, 'main')`).pluck().all(table) as string[]).map((c) => `"${c}"`).join(', ')
+          db.exec(`INSERT INTO main."${table}" (${columns}) SELECT ${columns} FROM restore."${table}"`)
+        }
+      })()
+    } finally {
+      db.exec('DETACH DATABASE restore')
+    }
   }
 
   /** Schema version per engine this code knows: what a backup may be at most. */
@@ -122,6 +156,16 @@ export const STORE_MIGRATIONS: readonly Migration[] = [
     up: `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT`,
   },
 ]
+
+/** Ordinary tables of a schema: not SQLite's own, not migration bookkeeping, not virtual tables or their shadows. */
+function copyableTables(db: Database.Database, schema: 'main' | 'restore'): string[] {
+  const rows = db.prepare(`SELECT name, sql FROM ${schema}.sqlite_master WHERE type = 'table'`).all() as { name: string; sql: string }[]
+  const virtual = rows.filter((r) => /^CREATE VIRTUAL TABLE/i.test(r.sql)).map((r) => r.name)
+  return rows
+    .map((r) => r.name)
+    .filter((n) => !n.startsWith('sqlite_') && n !== 'schema_migrations' && n !== 'backup_meta')
+    .filter((n) => !virtual.some((v) => n === v || n.startsWith(`${v}_`)))
+}
 
 export function checkIntegrity(db: Database.Database, kind: 'quick_check' | 'integrity_check'): void {
   const rows = db.pragma(kind) as Record<string, string>[]

@@ -131,13 +131,22 @@ class WebSocketClient implements ApiClient {
       this.setConnection('connected')
       for (const message of this.queue.splice(0)) socket.send(message)
     }
-    socket.onmessage = (event) => this.receive(JSON.parse(String(event.data)) as WsResponse)
+    socket.onmessage = (event) => {
+      let message: WsResponse
+      try {
+        message = JSON.parse(String(event.data)) as WsResponse
+      } catch {
+        return console.warn('unreadable message from the host')
+      }
+      this.receive(message)
+    }
     socket.onclose = () => {
       for (const [, p] of this.pending) p.reject(new CallFailed({ code: 'unavailable', message: 'the connection to the host was lost' }))
       this.pending.clear()
       this.queue = []
-      // A socket refused before it ever opened, right after load, means the session is gone.
-      if (!opened && this.connection === 'connecting') {
+      // A socket refused before it ever opened may mean the session is gone: right after load, or on a
+      // reconnect to a host that restarted (sessions live in its memory). Ask before retrying forever.
+      if (!opened) {
         void this.checkSignedIn()
         return
       }

@@ -1,0 +1,129 @@
+/**
+ * Public face of the audit engine: the append-only, Merkle-hashed, signed audit log; its verification,
+ * export bundles and offline review.
+ */
+import { openSqlite, type Store } from '../store'
+import { canonicalEntry, type AuditEntry } from './canonical'
+import { exportBundle, verifyBundle, type BundleReview, type ExportResult } from './bundle'
+import { loadOrCreateSigningKey } from './keys'
+import { AuditLog, type AppendInput, type AuditFilter, type SignedHead } from './log'
+import { leafHash } from './merkle'
+import { verifyFullLog, type VerifyReport } from './verify'
+import type { LogKey } from './checkpoint'
+
+export { AuditLog, AuditInputError, toFtsQuery, type AppendInput, type AuditFilter, type SignedHead } from './log'
+export { BundleError, looksLikeBundle, type BundleReview, type ExportResult } from './bundle'
+export { canonicalEntry, canonicalJson, SAFETY_LEVELS, type AuditEntry, type SafetyLevel } from './canonical'
+export { redact } from './redact'
+export { AUDIT_MIGRATIONS } from './schema'
+export type { VerifyReport } from './verify'
+export { verifyInclusion, ProofError } from './merkle'
+
+export interface AuditOptions {
+  /** How often to sign a new head while entries arrive (default one minute). */
+  headIntervalMs?: number
+  product: string
+}
+
+type Progress = (done: number, total: number) => void
+
+export class AuditService {
+  readonly log: AuditLog
+  private readonly key: LogKey
+  private readonly timer: NodeJS.Timeout
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: AuditOptions,
+  ) {
+    this.key = loadOrCreateSigningKey(store.home)
+    this.log = new AuditLog(store, this.key)
+    this.timer = setInterval(() => this.log.signHead('interval'), options.headIntervalMs ?? 60_000)
+    this.timer.unref()
+  }
+
+  /** Write one entry now (durable when this returns). Audit failures must never be silent. */
+  record(input: AppendInput): AuditEntry {
+    return this.log.appendNow(input)
+  }
+
+  status() {
+    return { size: this.log.size, rootHash: this.log.rootHash().toString('base64'), origin: this.log.origin, keyFingerprint: this.log.keyFingerprint, latestHead: this.log.latestHead() ?? null }
+  }
+
+  sign(reason = 'on demand'): SignedHead {
+    return this.log.signHead(reason, true)
+  }
+
+  proof(seq: number) {
+    const entry = this.log.entry(seq)
+    if (!entry) throw new RangeError(`no audit entry #${seq}`)
+    const head = this.log.latestHead()
+    const treeSize = head && head.size > seq ? head.size : this.log.size
+    const path = this.log.inclusionProof(seq, treeSize)
+    const rootHash = head && head.size === treeSize ? head.rootHash : this.log.rootHash().toString('base64')
+    return {
+      seq,
+      treeSize,
+      leafHash: leafHash(Buffer.from(canonicalEntry(entry), 'utf8')).toString('base64'),
+      rootHash,
+      path: path.map((p) => p.toString('base64')),
+      head: head && head.size === treeSize ? head : null,
+    }
+  }
+
+  /**
+   * Verify the whole log on a separate read-only connection, inside one read transaction: a
+   * consistent snapshot, while appends go on through the main connection.
+   */
+  async verify(onProgress?: Progress): Promise<VerifyReport> {
+    const db = openSqlite(this.store.file, { readonly: true, fileMustExist: true })
+    try {
+      db.exec('BEGIN')
+      const total = (db.prepare('SELECT COUNT(*) AS n FROM audit_entries').get() as { n: number }).n
+      const heads = db.prepare('SELECT id, size, root, key_fingerprint, note FROM audit_heads ORDER BY id').all() as { id: number; size: number; root: Buffer; key_fingerprint: string; note: string }[]
+      const keys = db.prepare('SELECT fingerprint, origin, public_key FROM audit_keys').all() as { fingerprint: string; origin: string; public_key: Buffer }[]
+      const rows = db.prepare('SELECT seq, time, actor, action, target, intent_id, safety, outcome, details, leaf_hash FROM audit_entries ORDER BY seq').raw()
+      const leafAtAppend = db.prepare('SELECT hash FROM audit_nodes WHERE level = 0 AND idx = ?').pluck()
+      const report = await verifyFullLog({
+        entries: function* () {
+          for (const r of rows.iterate() as IterableIterator<unknown[]>) {
+            yield {
+              entry: { seq: r[0], time: r[1], actor: r[2], action: r[3], target: r[4], intentId: r[5], safety: r[6], outcome: r[7], details: r[8] } as AuditEntry,
+              storedLeaf: r[9] as Buffer,
+            }
+          }
+        },
+        total,
+        heads: heads.map((h) => ({ id: h.id, size: h.size, rootHash: h.root.toString('base64'), keyFingerprint: h.key_fingerprint, note: h.note })),
+        keys: new Map(keys.map((k) => [k.fingerprint, { origin: k.origin, publicKey: new Uint8Array(k.public_key) }])),
+        leafAtAppend: (seq) => leafAtAppend.get(seq) as Buffer | undefined,
+        ...(onProgress ? { onProgress } : {}),
+      })
+      db.exec('COMMIT')
+      return report
+    } finally {
+      db.close()
+    }
+  }
+
+  export(file: string, filter: AuditFilter, onProgress?: Progress): Promise<ExportResult> {
+    return exportBundle(this.log, this.key, file, filter, this.options.product, onProgress)
+  }
+
+  async openBundle(source: string | Buffer, onProgress?: Progress): Promise<BundleReview & { fromThisInstallation: boolean }> {
+    const review = await verifyBundle(source, onProgress)
+    return { ...review, fromThisInstallation: review.keyFingerprint === this.key.fingerprint }
+  }
+
+  /** Sign the final head: called when the host stops. */
+  close(): void {
+    clearInterval(this.timer)
+    if (this.log.size > 0) this.log.signHead('shutdown')
+  }
+}
+
+/** Verify a bundle with nothing but the file: `dwcp audit verify bundle.dwcpaudit` on any machine. */
+export function verifyBundleFile(file: string, onProgress?: Progress): Promise<BundleReview> {
+  return verifyBundle(file, onProgress)
+}

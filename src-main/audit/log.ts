@@ -1,0 +1,354 @@
+import type Database from 'better-sqlite3'
+import type { Store } from '../store'
+import { canonicalEntry, canonicalJson, SAFETY_LEVELS, type AuditEntry, type SafetyLevel } from './canonical'
+import { signCheckpoint, type LogKey } from './checkpoint'
+import { consistencyProof, inclusionProof, leafHash, MerkleAccumulator } from './merkle'
+import { redact } from './redact'
+import { AUDIT_MIGRATIONS } from './schema'
+
+export interface AppendInput {
+  actor: string
+  action: string
+  target?: string
+  intentId?: string | null
+  safety?: SafetyLevel | null
+  outcome: string
+  /** Any JSON-able value; secrets are redacted before anything is stored. */
+  details?: unknown
+}
+
+export interface SignedHead {
+  id: number
+  size: number
+  rootHash: string
+  keyFingerprint: string
+  note: string
+  madeAt: string
+  reason: string
+}
+
+export interface AuditFilter {
+  from?: string
+  to?: string
+  actor?: string
+  action?: string
+  safety?: SafetyLevel
+  outcome?: string
+  /** Full-text query over action, target and details (FTS5 syntax; plain words are AND-ed). */
+  text?: string
+}
+
+type EntryRow = [number, string, string, string, string, string | null, string | null, string, string, Buffer]
+
+const LIMITS = { actor: 200, action: 200, target: 1000, outcome: 100, intentId: 200, details: 64 * 1024 }
+
+export class AuditInputError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'AuditInputError'
+  }
+}
+
+/**
+ * The append-only audit log. Each entry is a leaf of an RFC 6962 Merkle tree; the tree's head is
+ * signed with the installation's ML-DSA key at intervals, on demand and at shutdown.
+ */
+export class AuditLog {
+  private readonly db: Database.Database
+  private tree: MerkleAccumulator
+  private readonly insertEntry: Database.Statement
+  private readonly insertNode: Database.Statement
+  private queue: { input: AppendInput; resolve(e: AuditEntry): void; reject(e: unknown): void }[] = []
+  private flushScheduled = false
+  private readonly listeners = new Set<(entries: AuditEntry[]) => void>()
+
+  constructor(
+    store: Store,
+    private readonly key: LogKey,
+  ) {
+    store.migrate('audit', AUDIT_MIGRATIONS)
+    // Restoring a backup must never roll the audit history back.
+    store.preserveOnRestore(['audit_entries', 'audit_nodes', 'audit_heads', 'audit_keys', 'audit_fts'])
+    this.db = store.db
+    this.insertEntry = this.db.prepare(
+      'INSERT INTO audit_entries (seq, time, actor, action, target, intent_id, safety, outcome, details, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    this.insertNode = this.db.prepare('INSERT OR REPLACE INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)')
+    this.db
+      .prepare('INSERT OR IGNORE INTO audit_keys (fingerprint, origin, public_key, created_at) VALUES (?, ?, ?, ?)')
+      .run(key.fingerprint, key.origin, Buffer.from(key.publicKey), new Date().toISOString())
+    this.tree = this.loadTree()
+  }
+
+  get size(): number {
+    return this.tree.size
+  }
+
+  get origin(): string {
+    return this.key.origin
+  }
+
+  get keyFingerprint(): string {
+    return this.key.fingerprint
+  }
+
+  rootHash(): Buffer {
+    return this.tree.root()
+  }
+
+  /** Called with every batch of entries once it is committed (the UI's live tail). */
+  onAppend(listener: (entries: AuditEntry[]) => void): () => void {
+    this.listeners.add(listener)
+    return () => void this.listeners.delete(listener)
+  }
+
+  /** Append one entry in its own transaction: when this returns, the entry is on disk. */
+  appendNow(input: AppendInput): AuditEntry {
+    return this.appendBatch([input])[0]
+  }
+
+  /** Append several entries in one transaction (all or none). */
+  appendBatch(inputs: AppendInput[]): AuditEntry[] {
+    const prepared = inputs.map(validate)
+    const startSize = this.tree.size
+    let entries: AuditEntry[] = []
+    try {
+      entries = this.db.transaction(() => prepared.map((p) => this.write(p)))()
+    } catch (err) {
+      // The transaction rolled back: bring the in-memory tree back to what is on disk.
+      if (this.tree.size !== startSize) this.tree = this.loadTree()
+      throw err
+    }
+    for (const listener of this.listeners) listener(entries)
+    return entries
+  }
+
+  /**
+   * Append with group commit: entries queued in the same tick share one transaction. The promise
+   * resolves once the entry is committed, so a caller that awaited it can rely on it after a crash.
+   */
+  append(input: AppendInput): Promise<AuditEntry> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject })
+      if (!this.flushScheduled) {
+        this.flushScheduled = true
+        setImmediate(() => this.flush())
+      }
+    })
+  }
+
+  private flush(): void {
+    this.flushScheduled = false
+    const batch = this.queue
+    this.queue = []
+    const valid: typeof batch = []
+    for (const item of batch) {
+      try {
+        validate(item.input)
+        valid.push(item)
+      } catch (err) {
+        item.reject(err)
+      }
+    }
+    if (valid.length === 0) return
+    try {
+      const entries = this.appendBatch(valid.map((v) => v.input))
+      valid.forEach((v, i) => v.resolve(entries[i]))
+    } catch (err) {
+      for (const v of valid) v.reject(err)
+    }
+  }
+
+  private write(p: Prepared): AuditEntry {
+    const entry: AuditEntry = { seq: this.tree.size, time: new Date().toISOString(), ...p }
+    const leaf = leafHash(Buffer.from(canonicalEntry(entry), 'utf8'))
+    this.insertEntry.run(entry.seq, entry.time, entry.actor, entry.action, entry.target, entry.intentId, entry.safety, entry.outcome, entry.details, leaf)
+    for (const node of this.tree.append(leaf)) this.insertNode.run(node.level, node.index, node.hash)
+    return entry
+  }
+
+  private loadTree(): MerkleAccumulator {
+    const size = (this.db.prepare('SELECT COUNT(*) AS n FROM audit_entries').get() as { n: number }).n
+    return MerkleAccumulator.fromSubtreeRoots(size, (level, index) => this.node(level, index))
+  }
+
+  private node(level: number, index: number): Buffer {
+    const row = this.db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').get(level, index) as { hash: Buffer } | undefined
+    if (!row) throw new Error(`the audit log's Merkle node ${level}/${index} is missing: run \`dwcp audit verify\``)
+    return row.hash
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Signed heads
+
+  /** Sign the current head (unless the latest signed head already covers it). */
+  signHead(reason: string, force = false): SignedHead {
+    const latest = this.latestHead()
+    if (latest && latest.size === this.tree.size && !force) return latest
+    const root = this.tree.root()
+    const note = signCheckpoint({ origin: this.key.origin, size: this.tree.size, rootHash: root }, this.key)
+    const madeAt = new Date().toISOString()
+    const id = Number(
+      this.db
+        .prepare('INSERT INTO audit_heads (size, root, key_fingerprint, note, made_at, reason) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(this.tree.size, root, this.key.fingerprint, note, madeAt, reason).lastInsertRowid,
+    )
+    return { id, size: this.tree.size, rootHash: root.toString('base64'), keyFingerprint: this.key.fingerprint, note, madeAt, reason }
+  }
+
+  heads(): SignedHead[] {
+    const rows = this.db.prepare('SELECT id, size, root, key_fingerprint, note, made_at, reason FROM audit_heads ORDER BY id').all() as HeadRow[]
+    return rows.map(toHead)
+  }
+
+  latestHead(): SignedHead | undefined {
+    const row = this.db.prepare('SELECT id, size, root, key_fingerprint, note, made_at, reason FROM audit_heads ORDER BY id DESC LIMIT 1').get() as HeadRow | undefined
+    return row ? toHead(row) : undefined
+  }
+
+  /** Public keys that signed heads of this log, by fingerprint. */
+  publicKeys(): Map<string, { origin: string; publicKey: Uint8Array }> {
+    const rows = this.db.prepare('SELECT fingerprint, origin, public_key FROM audit_keys').all() as { fingerprint: string; origin: string; public_key: Buffer }[]
+    return new Map(rows.map((r) => [r.fingerprint, { origin: r.origin, publicKey: new Uint8Array(r.public_key) }]))
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Proofs
+
+  inclusionProof(seq: number, treeSize = this.tree.size): Buffer[] {
+    if (!Number.isInteger(seq) || seq < 0 || seq >= treeSize || treeSize > this.tree.size) {
+      throw new AuditInputError(`no entry #${seq} in a tree of ${treeSize} entries`)
+    }
+    return inclusionProof(seq, treeSize, (level, index) => this.node(level, index))
+  }
+
+  consistencyProof(size1: number, size2: number): Buffer[] {
+    if (!(Number.isInteger(size1) && Number.isInteger(size2) && size1 > 0 && size1 <= size2 && size2 <= this.tree.size)) {
+      throw new AuditInputError(`no consistency proof from ${size1} to ${size2} entries (the log has ${this.tree.size})`)
+    }
+    return consistencyProof(size1, size2, (level, index) => this.node(level, index))
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reading
+
+  entry(seq: number): AuditEntry | undefined {
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM audit_entries WHERE seq = ?`).raw().get(seq) as EntryRow | undefined
+    return row ? fromRow(row) : undefined
+  }
+
+  /** Entries in seq order from `fromSeq` (inclusive), or newest first when `descending`. */
+  page(fromSeq: number, limit: number, descending = false): AuditEntry[] {
+    const sql = descending
+      ? `SELECT ${COLUMNS} FROM audit_entries WHERE seq <= ? ORDER BY seq DESC LIMIT ?`
+      : `SELECT ${COLUMNS} FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ?`
+    return (this.db.prepare(sql).raw().all(fromSeq, limit) as EntryRow[]).map(fromRow)
+  }
+
+  /** Newest first, filtered; `beforeSeq` pages backwards. */
+  query(filter: AuditFilter, limit = 100, beforeSeq?: number): AuditEntry[] {
+    const { sql, params } = buildQuery(filter, limit, beforeSeq)
+    return (this.db.prepare(sql).raw().all(...params) as EntryRow[]).map(fromRow)
+  }
+
+  /** Every entry matching the filter, oldest first, without holding them all in memory. */
+  *iterate(filter: AuditFilter = {}): IterableIterator<AuditEntry> {
+    const { sql, params } = buildQuery(filter, -1, undefined, 'ASC')
+    for (const row of this.db.prepare(sql).raw().iterate(...params) as IterableIterator<EntryRow>) yield fromRow(row)
+  }
+
+  /** Like iterate, with each entry's leaf hash as recorded at append time. */
+  *iterateWithLeaves(filter: AuditFilter = {}): IterableIterator<{ entry: AuditEntry; leaf: Buffer }> {
+    const { sql, params } = buildQuery(filter, -1, undefined, 'ASC', true)
+    for (const row of this.db.prepare(sql).raw().iterate(...params) as IterableIterator<EntryRow>) yield { entry: fromRow(row), leaf: row[9] }
+  }
+
+  /** Raw rows for verification: the stored leaf hash beside the fields it must match. */
+  *rawRows(): IterableIterator<{ entry: AuditEntry; storedLeaf: Buffer }> {
+    for (const row of this.db.prepare(`SELECT ${COLUMNS}, leaf_hash FROM audit_entries ORDER BY seq`).raw().iterate() as IterableIterator<EntryRow>) {
+      yield { entry: fromRow(row), storedLeaf: row[9] }
+    }
+  }
+
+  storedLeaf(seq: number): Buffer | undefined {
+    return (this.db.prepare('SELECT hash FROM audit_nodes WHERE level = 0 AND idx = ?').get(seq) as { hash: Buffer } | undefined)?.hash
+  }
+}
+
+const COLUMNS = 'seq, time, actor, action, target, intent_id, safety, outcome, details'
+
+interface HeadRow {
+  id: number
+  size: number
+  root: Buffer
+  key_fingerprint: string
+  note: string
+  made_at: string
+  reason: string
+}
+
+function toHead(r: HeadRow): SignedHead {
+  return { id: r.id, size: r.size, rootHash: r.root.toString('base64'), keyFingerprint: r.key_fingerprint, note: r.note, madeAt: r.made_at, reason: r.reason }
+}
+
+function fromRow(r: EntryRow): AuditEntry {
+  return { seq: r[0], time: r[1], actor: r[2], action: r[3], target: r[4], intentId: r[5], safety: r[6] as SafetyLevel | null, outcome: r[7], details: r[8] }
+}
+
+type Prepared = Omit<AuditEntry, 'seq' | 'time'>
+
+function validate(input: AppendInput): Prepared {
+  const text = (name: keyof typeof LIMITS, value: unknown, required: boolean): string => {
+    if (value === undefined || value === null || value === '') {
+      if (required) throw new AuditInputError(`an audit entry needs a ${name}`)
+      return ''
+    }
+    if (typeof value !== 'string') throw new AuditInputError(`${name} must be text`)
+    if (value.length > LIMITS[name]) throw new AuditInputError(`${name} is longer than ${LIMITS[name]} characters`)
+    return value
+  }
+  if (input.safety != null && !SAFETY_LEVELS.includes(input.safety)) throw new AuditInputError(`unknown safety level: ${String(input.safety)}`)
+  const details = canonicalJson(redact(input.details ?? {}))
+  if (details.length > LIMITS.details) throw new AuditInputError(`details are larger than ${LIMITS.details / 1024} KiB`)
+  return {
+    actor: text('actor', input.actor, true),
+    action: text('action', input.action, true),
+    target: text('target', input.target, false),
+    intentId: text('intentId', input.intentId, false) || null,
+    safety: input.safety ?? null,
+    outcome: text('outcome', input.outcome, true),
+    details,
+  }
+}
+
+function buildQuery(filter: AuditFilter, limit: number, beforeSeq?: number, order: 'ASC' | 'DESC' = 'DESC', withLeaf = false): { sql: string; params: unknown[] } {
+  const where: string[] = []
+  const params: unknown[] = []
+  const add = (clause: string, value: unknown) => {
+    where.push(clause)
+    params.push(value)
+  }
+  // With a text query, walk the full-text index in rowid order and join: FTS5 streams that order,
+  // so the newest matches come first without collecting every match.
+  const text = filter.text?.trim()
+  if (text) add('audit_fts MATCH ?', toFtsQuery(text))
+  if (filter.from) add('e.time >= ?', filter.from)
+  if (filter.to) add('e.time <= ?', filter.to)
+  if (filter.actor) add('e.actor = ?', filter.actor)
+  if (filter.action) add('e.action = ?', filter.action)
+  if (filter.safety) add('e.safety = ?', filter.safety)
+  if (filter.outcome) add('e.outcome = ?', filter.outcome)
+  if (beforeSeq !== undefined) add('e.seq < ?', beforeSeq)
+  const columns = COLUMNS.split(', ').map((c) => `e.${c}`).join(', ') + (withLeaf ? ', e.leaf_hash' : '')
+  const from = text ? 'audit_fts JOIN audit_entries e ON e.seq = audit_fts.rowid' : 'audit_entries e'
+  const orderBy = text ? `audit_fts.rowid ${order}` : `e.seq ${order}`
+  const sql = `SELECT ${columns} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ${limit}`
+  return { sql, params }
+}
+
+/** Plain words become quoted prefix terms, so a user's search never trips over FTS5 syntax. */
+export function toFtsQuery(text: string): string {
+  const words = text.match(/[\p{L}\p{N}_.:/-]+/gu) ?? []
+  if (words.length === 0) return '""'
+  return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(' ')
+}
