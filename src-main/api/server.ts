@@ -118,7 +118,8 @@ function registerRestRoutes(app: FastifyInstance, host: Host, bearerOk: (req: Fa
 }
 
 async function registerStream(app: FastifyInstance, host: Host, auth: { bearerOk: (req: FastifyRequest) => boolean; sessions: BrowserSessions }): Promise<void> {
-  await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024 } })
+  // Large enough for an audit bundle opened for review from the browser (audit.openBundle).
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 * 1024 } })
   app.get('/v4/stream', {
     websocket: true,
     preValidation: async (req, reply) => {

@@ -88,11 +88,11 @@ describe('audit log', () => {
         tamper(s, "UPDATE audit_entries SET target = 'web-7' WHERE seq = 8")
       }, /entry #7 was changed/, 7],
       ['a row rewritten with its leaf hash', (s) => {
-        const row = s.db.prepare('SELECT * FROM audit_entries WHERE seq = 20').get() as Record<string, unknown>
-        const forged = { ...row, outcome: 'ok', details: '{"forged":true}' }
+        const row = s.db.prepare('SELECT * FROM audit_entries WHERE seq = 20').get() as Record<string, string>
+        const forged: Record<string, string> = { ...row, outcome: "ok", details: "{\"forged\":true}" }
         const leaf = leafHash(Buffer.from(canonicalEntry({ seq: 20, time: forged.time as string, actor: forged.actor as string, action: forged.action as string, target: forged.target as string, intentId: null, safety: forged.safety as never, outcome: 'ok', details: '{"forged":true}' })))
         tamper(s, "UPDATE audit_entries SET outcome = 'ok', details = '{\"forged\":true}', leaf_hash = ? WHERE seq = 20", leaf)
-      }, /no longer match signed head/, 20],
+      }, /entry #20 was changed: the entries up to #99 no longer match signed head/, 20],
       ['the last entries removed', (s) => tamper(s, 'DELETE FROM audit_entries WHERE seq >= 95'), /covers 100 entries but the log holds only 95/, 95],
     ]
     for (const [name, attack, message, seq] of cases) {

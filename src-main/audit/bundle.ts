@@ -18,7 +18,7 @@ import { createGunzip, createGzip, gunzipSync } from 'node:zlib'
 import { canonicalEntry, type AuditEntry } from './canonical'
 import { restoreLogKey, signCheckpoint, verifyCheckpoint, type LogKey } from './checkpoint'
 import type { AuditFilter, AuditLog, SignedHead } from './log'
-import { leafHash, ProofError, verifyConsistency, verifyInclusion } from './merkle'
+import { leafHashOfText, ProofError, verifyConsistency, verifyInclusion } from './merkle'
 import { verifyFullLog, type VerifyReport } from './verify'
 
 export const BUNDLE_FORMAT = 'dwcp-audit-bundle'
@@ -135,8 +135,17 @@ export async function exportBundle(
 
   const partial = `${file}.partial`
   try {
+    // Lines are gathered into chunks of about 256 KB: one stream write per line would dominate the cost.
     const text = Readable.from((function* () {
-      for (const line of lines()) yield JSON.stringify(line) + '\n'
+      let chunk = ''
+      for (const line of lines()) {
+        chunk += JSON.stringify(line) + '\n'
+        if (chunk.length > 256 * 1024) {
+          yield chunk
+          chunk = ''
+        }
+      }
+      if (chunk) yield chunk
     })())
     await pipeline(text, createGzip({ level: 1 }), createWriteStream(partial, { mode: 0o644 }))
     renameSync(partial, file)
@@ -331,7 +340,7 @@ function toEntry(line: EntryLine): AuditEntry {
 }
 
 function leafOf(entry: AuditEntry): Buffer {
-  return leafHash(Buffer.from(canonicalEntry(entry), 'utf8'))
+  return leafHashOfText(canonicalEntry(entry))
 }
 
 const b64 = (hashes: Buffer[]) => hashes.map((h) => h.toString('base64'))

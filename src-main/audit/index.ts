@@ -5,9 +5,10 @@
 import { openSqlite, type Store } from '../store'
 import { canonicalEntry, type AuditEntry } from './canonical'
 import { exportBundle, verifyBundle, type BundleReview, type ExportResult } from './bundle'
-import { loadOrCreateSigningKey } from './keys'
+import { loadOrCreateSigningKey, readSigningKeyFingerprint } from './keys'
+import { defaultHome } from '../paths'
 import { AuditLog, type AppendInput, type AuditFilter, type SignedHead } from './log'
-import { leafHash } from './merkle'
+import { leafHashOfText, MerkleAccumulator } from './merkle'
 import { verifyFullLog, type VerifyReport } from './verify'
 import type { LogKey } from './checkpoint'
 
@@ -65,7 +66,7 @@ export class AuditService {
     return {
       seq,
       treeSize,
-      leafHash: leafHash(Buffer.from(canonicalEntry(entry), 'utf8')).toString('base64'),
+      leafHash: leafHashOfText(canonicalEntry(entry)).toString('base64'),
       rootHash,
       path: path.map((p) => p.toString('base64')),
       head: head && head.size === treeSize ? head : null,
@@ -83,21 +84,32 @@ export class AuditService {
       const total = (db.prepare('SELECT COUNT(*) AS n FROM audit_entries').get() as { n: number }).n
       const heads = db.prepare('SELECT id, size, root, key_fingerprint, note FROM audit_heads ORDER BY id').all() as { id: number; size: number; root: Buffer; key_fingerprint: string; note: string }[]
       const keys = db.prepare('SELECT fingerprint, origin, public_key FROM audit_keys').all() as { fingerprint: string; origin: string; public_key: Buffer }[]
-      const rows = db.prepare('SELECT seq, time, actor, action, target, intent_id, safety, outcome, details, leaf_hash FROM audit_entries ORDER BY seq').raw()
+      // The stored leaf hashes are not read on the first pass: the root recorded at append time
+      // covers them all, and only a mismatch needs the second, naming pass.
+      const rows = db.prepare('SELECT seq, time, actor, action, target, intent_id, safety, outcome, details FROM audit_entries ORDER BY seq').raw()
       const leafAtAppend = db.prepare('SELECT hash FROM audit_nodes WHERE level = 0 AND idx = ?').pluck()
+      const nodeAt = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck()
+      let expectedRoot: Buffer | undefined
+      try {
+        expectedRoot = MerkleAccumulator.fromSubtreeRoots(total, (level, index) => {
+          const hash = nodeAt.get(level, index) as Buffer | undefined
+          if (!hash) throw new Error(`Merkle node ${level}/${index} is missing`)
+          return hash
+        }).root()
+      } catch {
+        expectedRoot = undefined // the entries are checked against the signed heads alone
+      }
       const report = await verifyFullLog({
         entries: function* () {
           for (const r of rows.iterate() as IterableIterator<unknown[]>) {
-            yield {
-              entry: { seq: r[0], time: r[1], actor: r[2], action: r[3], target: r[4], intentId: r[5], safety: r[6], outcome: r[7], details: r[8] } as AuditEntry,
-              storedLeaf: r[9] as Buffer,
-            }
+            yield { entry: { seq: r[0], time: r[1], actor: r[2], action: r[3], target: r[4], intentId: r[5], safety: r[6], outcome: r[7], details: r[8] } as AuditEntry }
           }
         },
         total,
         heads: heads.map((h) => ({ id: h.id, size: h.size, rootHash: h.root.toString('base64'), keyFingerprint: h.key_fingerprint, note: h.note })),
         keys: new Map(keys.map((k) => [k.fingerprint, { origin: k.origin, publicKey: new Uint8Array(k.public_key) }])),
         leafAtAppend: (seq) => leafAtAppend.get(seq) as Buffer | undefined,
+        ...(expectedRoot ? { expectedRoot } : {}),
         ...(onProgress ? { onProgress } : {}),
       })
       db.exec('COMMIT')
@@ -126,4 +138,9 @@ export class AuditService {
 /** Verify a bundle with nothing but the file: `dwcp audit verify bundle.dwcpaudit` on any machine. */
 export function verifyBundleFile(file: string, onProgress?: Progress): Promise<BundleReview> {
   return verifyBundle(file, onProgress)
+}
+
+/** The local installation's audit key fingerprint, if there is one in the data folder. */
+export function localAuditFingerprint(home = defaultHome()): string | undefined {
+  return readSigningKeyFingerprint(home)
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { generateLogKey, restoreLogKey, type LogKey } from './checkpoint'
+import { fingerprint, generateLogKey, restoreLogKey, type LogKey } from './checkpoint'
 
 const KEY_FILE = 'audit-signing-key.json'
 
@@ -28,4 +28,15 @@ export function loadOrCreateSigningKey(home: string): LogKey {
   chmodSync(tmp, 0o600)
   renameSync(tmp, file)
   return key
+}
+
+/** Fingerprint of this machine's audit key, if the data folder has one (never creates it). */
+export function readSigningKeyFingerprint(home: string): string | undefined {
+  const file = join(home, KEY_FILE)
+  if (!existsSync(file)) return undefined
+  try {
+    return fingerprint(Buffer.from(JSON.parse(readFileSync(file, 'utf8')).publicKey, 'base64'))
+  } catch {
+    return undefined
+  }
 }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { Store } from '../store'
 import { canonicalEntry, canonicalJson, SAFETY_LEVELS, type AuditEntry, type SafetyLevel } from './canonical'
 import { signCheckpoint, type LogKey } from './checkpoint'
-import { consistencyProof, inclusionProof, leafHash, MerkleAccumulator } from './merkle'
+import { consistencyProof, inclusionProof, leafHashOfText, MerkleAccumulator } from './merkle'
 import { redact } from './redact'
 import { AUDIT_MIGRATIONS } from './schema'
 
@@ -161,7 +161,7 @@ export class AuditLog {
 
   private write(p: Prepared): AuditEntry {
     const entry: AuditEntry = { seq: this.tree.size, time: new Date().toISOString(), ...p }
-    const leaf = leafHash(Buffer.from(canonicalEntry(entry), 'utf8'))
+    const leaf = leafHashOfText(canonicalEntry(entry))
     this.insertEntry.run(entry.seq, entry.time, entry.actor, entry.action, entry.target, entry.intentId, entry.safety, entry.outcome, entry.details, leaf)
     for (const node of this.tree.append(leaf)) this.insertNode.run(node.level, node.index, node.hash)
     return entry

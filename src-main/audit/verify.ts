@@ -1,6 +1,6 @@
 import { canonicalEntry, type AuditEntry } from './canonical'
 import { verifyCheckpoint } from './checkpoint'
-import { leafHash, MerkleAccumulator } from './merkle'
+import { leafHashOfText, MerkleAccumulator } from './merkle'
 
 export interface HeadToCheck {
   id?: number
@@ -36,8 +36,13 @@ export interface FullVerifyInput {
   heads: HeadToCheck[]
   keys: Map<string, { origin: string; publicKey: Uint8Array }>
   onProgress?: (done: number, total: number) => void
-  /** Where to look up the leaf hash recorded at append time, to name an entry rewritten with its hash. */
+  /** Where to look up the leaf hash recorded at append time, to name a changed entry. */
   leafAtAppend?: (seq: number) => Buffer | undefined
+  /**
+   * The root the log had when its entries were appended (from the stored Merkle nodes), which also
+   * covers entries after the last signed head.
+   */
+  expectedRoot?: Buffer
 }
 
 class Failure extends Error {
@@ -80,9 +85,9 @@ export async function verifyFullLog(input: FullVerifyInput): Promise<VerifyRepor
           message: entry.seq > expected ? `entry #${expected} is missing (deleted?): the next entry is #${entry.seq}` : `entry #${entry.seq} appears again after #${expected - 1} (rows reordered or duplicated)`,
         })
       }
-      const leaf = leafHash(Buffer.from(canonicalEntry(entry), 'utf8'))
+      const leaf = leafHashOfText(canonicalEntry(entry))
       if (storedLeaf && !leaf.equals(storedLeaf)) throw new Failure({ seq: entry.seq, message: `entry #${entry.seq} was changed: its content no longer matches its leaf hash` })
-      tree.append(leaf)
+      tree.appendLeaf(leaf)
       while (nextHead < heads.length && heads[nextHead].size === tree.size) {
         const head = heads[nextHead++]
         if (tree.root().toString('base64') !== head.rootHash) pending.push(head)
@@ -106,6 +111,10 @@ export async function verifyFullLog(input: FullVerifyInput): Promise<VerifyRepor
       for await (const item of source) if (!step(item)) break
     }
     if (pending.length > 0) await checkHeadRoot(pending[0], null, input)
+    if (input.expectedRoot && tree.size === input.total && !tree.root().equals(input.expectedRoot)) {
+      const seq = await findRewrittenEntry(tree.size, input)
+      throw new Failure({ seq, message: seq === null ? 'the entries do not match the Merkle tree recorded as they were appended' : `entry #${seq} was changed: it no longer matches the leaf hash recorded when it was appended` })
+    }
     if (nextHead < heads.length) {
       const head = heads[nextHead]
       throw new Failure({ seq: tree.size, headId: head.id, message: `a signed head covers ${head.size} entries but the log holds only ${tree.size}: entries from #${tree.size} on were removed` })
@@ -136,7 +145,9 @@ function checkHeadSignature(head: HeadToCheck, keys: FullVerifyInput['keys']): v
 async function checkHeadRoot(head: HeadToCheck, tree: MerkleAccumulator | null, input: FullVerifyInput): Promise<void> {
   if (tree && tree.root().toString('base64') === head.rootHash) return
   const label = head.id !== undefined ? `signed head #${head.id}` : `the signed head`
-  throw new Failure({ seq: await findRewrittenEntry(head.size, input), headId: head.id, message: `the entries up to #${head.size - 1} no longer match ${label} (size ${head.size}): an entry was rewritten together with its leaf hash` })
+  const seq = await findRewrittenEntry(head.size, input)
+  const which = seq === null ? 'an entry was rewritten' : `entry #${seq} was changed`
+  throw new Failure({ seq, headId: head.id, message: `${which}: the entries up to #${head.size - 1} no longer match ${label} (size ${head.size})` })
 }
 
 /** Name the rewritten entry by comparing with the leaf hashes recorded at append time, when we have them. */
@@ -145,7 +156,7 @@ async function findRewrittenEntry(size: number, input: FullVerifyInput): Promise
   for await (const { entry } of input.entries()) {
     if (entry.seq >= size) break
     const recorded = input.leafAtAppend(entry.seq)
-    if (!recorded || !recorded.equals(leafHash(Buffer.from(canonicalEntry(entry), 'utf8')))) return entry.seq
+    if (!recorded || !recorded.equals(leafHashOfText(canonicalEntry(entry)))) return entry.seq
   }
   return null
 }

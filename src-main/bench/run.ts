@@ -2,10 +2,12 @@
  * `npm run bench -- <name>`: runs one benchmark and prints one JSON line of figures, with ratios
  * against a baseline measured in the same run. Engines add their benchmarks to BENCHES.
  */
+import { auditBench } from './audit'
 import { startupBench } from './startup'
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   startup: startupBench,
+  audit: auditBench,
 }
 
 async function main(): Promise<void> {

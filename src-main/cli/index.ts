@@ -16,7 +16,8 @@ import { defaultHome, projectRoot } from '../paths'
 import { PROTOCOL_VERSIONS } from '../protocol'
 import { restoreIntoDamagedHome, StoreCorruptError } from '../store'
 import { PRODUCT_VERSION } from '../version'
-import { formatBackup, formatBytes, formatVerdict } from './format'
+import { formatAuditEntry, formatAuditReport, formatBackup, formatBytes, formatVerdict } from './format'
+import { localAuditFingerprint, verifyBundleFile } from '../audit'
 
 const CLI_CONTEXT: CallContext = { clientId: 'cli', transport: 'cli', emit: () => {} }
 
@@ -136,7 +137,116 @@ export function buildProgram(): Command {
       if (result.previousStateSavedTo) process.stdout.write(`The previous state was kept at ${result.previousStateSavedTo}.\n`)
     })
 
+  registerAuditCommands(program)
   return program
+}
+
+function auditFilterOptions(command: Command): Command {
+  return command
+    .option('--from <time>', 'entries at or after this ISO 8601 time')
+    .option('--to <time>', 'entries at or before this ISO 8601 time')
+    .option('--actor <actor>', 'only this actor (user, system, agent:NAME)')
+    .option('--action <action>', 'only this action')
+    .option('--safety <level>', 'only this safety level (safe, caution, dangerous, critical)')
+    .option('--outcome <outcome>', 'only this outcome (ok, failed, declined, …)')
+    .option('--text <words>', 'full-text search over action, target and details')
+}
+
+type FilterOptions = { from?: string; to?: string; actor?: string; action?: string; safety?: string; outcome?: string; text?: string }
+
+function filterFrom(opts: FilterOptions): Record<string, string> {
+  const filter: Record<string, string> = {}
+  for (const key of ['from', 'to', 'actor', 'action', 'safety', 'outcome', 'text'] as const) if (opts[key] !== undefined) filter[key] = opts[key]!
+  return filter
+}
+
+function registerAuditCommands(program: Command): void {
+  const audit = program.command('audit').description('the tamper-evident audit log: list, verify, export and review bundles')
+
+  audit
+    .command('status')
+    .description('size, root hash, signing key and latest signed head')
+    .option('--json', 'one JSON object')
+    .action((opts: { json?: boolean }) =>
+      withHost(async (host) => {
+        const status = await call(host, 'audit.status', {})
+        if (opts.json) return printJson(status)
+        process.stdout.write(`${status.size} entries · root ${status.rootHash}\nkey ${status.keyFingerprint} (${status.origin})\n`)
+        process.stdout.write(status.latestHead ? `latest signed head: ${status.latestHead.size} entries at ${status.latestHead.madeAt} (${status.latestHead.reason})\n` : 'no signed head yet\n')
+      }),
+    )
+
+  auditFilterOptions(audit.command('list').description('entries, newest first'))
+    .option('--limit <n>', 'how many', (v) => Number(v), 50)
+    .option('--json', 'one JSON line per entry')
+    .action((opts: FilterOptions & { limit: number; json?: boolean }) =>
+      withHost(async (host) => {
+        const entries = await call(host, 'audit.query', { filter: filterFrom(opts), limit: opts.limit })
+        for (const e of entries) process.stdout.write(opts.json ? JSON.stringify(e) + '\n' : formatAuditEntry(e) + '\n')
+      }),
+    )
+
+  audit
+    .command('verify [bundle]')
+    .description('verify the live log (every entry, every signed head), or a bundle file offline')
+    .option('--json', 'print the report as JSON')
+    .action(async (bundle: string | undefined, opts: { json?: boolean }) => {
+      const report = bundle ? await verifyBundleOffline(bundle) : await withHost((host) => call(host, 'audit.verify', {}))
+      const verdict = 'verdict' in report ? report.verdict : report
+      if (opts.json) printJson(report)
+      else process.stdout.write(formatAuditReport(report) + '\n')
+      if (!verdict.ok) process.exitCode = 1
+    })
+
+  auditFilterOptions(audit.command('export <file>').description('write a self-contained bundle that verifies on any machine with this CLI'))
+    .option('--json', 'print the result as JSON')
+    .action((file: string, opts: FilterOptions & { json?: boolean }) =>
+      withHost(async (host) => {
+        const result = await call(host, 'audit.export', { file: asPath(file), filter: filterFrom(opts) })
+        if (opts.json) return printJson(result)
+        process.stdout.write(`Exported ${result.entries} ${result.complete ? '(all)' : 'matching'} entries to ${result.file} (${formatBytes(result.bytes)}). Check it anywhere with: dwcp audit verify ${result.file}\n`)
+      }),
+    )
+
+  audit
+    .command('open <bundle>')
+    .description('verify a bundle and list its entries for review (read-only)')
+    .option('--json', 'print the review as JSON')
+    .action(async (bundle: string, opts: { json?: boolean }) => {
+      const review = await verifyBundleOffline(bundle)
+      if (opts.json) return printJson(review)
+      process.stdout.write(formatAuditReport(review) + '\n\n')
+      for (const e of review.entries) process.stdout.write(formatAuditEntry(e) + '\n')
+      if (review.entryCount > review.entries.length) process.stdout.write(`… and ${review.entryCount - review.entries.length} more (use --json for all that were kept)\n`)
+      if (!review.verdict.ok) process.exitCode = 1
+    })
+
+  audit
+    .command('proof <seq>')
+    .description('the inclusion proof of one entry against the latest signed head')
+    .action((seq: string) =>
+      withHost(async (host) => printJson(await call(host, 'audit.proof', { seq: Number(seq) }))),
+    )
+
+  audit
+    .command('sign')
+    .description('sign the current tree head now')
+    .action(() =>
+      withHost(async (host) => {
+        const head = await call(host, 'audit.sign', {})
+        process.stdout.write(head.note)
+      }),
+    )
+}
+
+/**
+ * Verify a bundle with nothing but the file: no data folder is created. When this machine has an
+ * installation, say whether the bundle was signed by it.
+ */
+async function verifyBundleOffline(file: string) {
+  const review = await verifyBundleFile(asPath(file))
+  const local = localAuditFingerprint()
+  return { file, ...review, fromThisInstallation: local !== undefined && local === review.keyFingerprint }
 }
 
 /** A restore must work even when the live database is too damaged to open: that is when it is needed most. */
