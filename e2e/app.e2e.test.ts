@@ -3,7 +3,8 @@
  * one-time sign-in link, every view of the rail, a real shell in the terminal, settings in both
  * themes. Screenshots land in e2e/screenshots/ (ignored by git) to be looked at.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,7 +20,7 @@ const VIEWS = [
   { id: 'wasm', title: 'WASM', engine: true },
   { id: 'release', title: 'Release', engine: true },
   { id: 'protocol', title: 'Protocol', engine: true },
-  { id: 'audit', title: 'Audit', engine: true },
+  { id: 'audit', title: 'Audit', engine: false },
   { id: 'terminal', title: 'Terminal', engine: false },
   { id: 'settings', title: 'Settings', engine: false },
 ] as const
@@ -156,7 +157,7 @@ describe('the browser UI', () => {
     await page.getByTestId('nav-settings').click()
     await page.getByTestId('api-key-input').fill(key)
     await page.getByTestId('api-key-save').click()
-    await eventually(() => page.getByTestId('api-key-status').innerText()).toMatch(/stored/i)
+    await eventually(() => page.getByTestId('api-key-status').innerText()).toMatch(/^An API key is stored/)
     expect(await page.getByTestId('api-key-input').inputValue()).toBe('')
     expect(await page.content()).not.toContain(key)
     await shot('settings-api-key-light')
@@ -166,7 +167,36 @@ describe('the browser UI', () => {
     await eventually(() => page.locator('text=at least 20 characters').count()).toBeGreaterThan(0)
   })
 
+  it('shows the audit log, verifies it, exports it and opens the bundle for review', async () => {
+    await page.getByTestId('nav-audit').click()
+    await page.getByTestId('audit-table').waitFor()
+    // What the user did above is in the log: the API key change (never the key itself).
+    await eventually(async () => (await page.getByTestId('audit-row').allInnerTexts()).join('\n')).toContain('settings.api-key.set')
+    expect(await page.content()).not.toContain('sk-ant-e2e-')
+
+    await page.getByTestId('audit-verify').click()
+    await eventually(() => page.getByTestId('audit-verdict').getAttribute('data-ok')).toBe('true')
+    await shot('audit-verified-light')
+
+    await page.getByTestId('audit-search').fill('api-key')
+    await eventually(async () => {
+      const rows = await page.getByTestId('audit-row').allInnerTexts()
+      return rows.length > 0 && rows.every((r) => r.includes('api-key'))
+    }).toBe(true)
+
+    await page.getByTestId('audit-export').click()
+    await eventually(() => page.getByTestId('audit-export-result').innerText()).toMatch(/\.dwcpaudit/)
+    const exported = readdirSync(join(serve.home, 'exports')).find((f) => f.endsWith('.dwcpaudit'))!
+    await page.getByTestId('audit-bundle-input').setInputFiles(join(serve.home, 'exports', exported))
+    await eventually(() => page.getByTestId('audit-review-banner').innerText()).toMatch(/this installation/i)
+    expect(await page.getByTestId('audit-review-banner').innerText()).not.toMatch(/failed/i)
+    await setTheme('dark')
+    await page.getByTestId('nav-audit').click()
+    await shot('audit-review-dark')
+  })
+
   it('backs up the whole state from Settings', async () => {
+    await setTheme('light')
     await page.getByTestId('backup-create').click()
     await eventually(() => page.locator('text=/dwcp-.*\\.db/').count()).toBeGreaterThan(0)
     await shot('settings-backups-light')

@@ -346,9 +346,18 @@ function buildQuery(filter: AuditFilter, limit: number, beforeSeq?: number, orde
   return { sql, params }
 }
 
-/** Plain words become quoted prefix terms, so a user's search never trips over FTS5 syntax. */
+/**
+ * Plain words become quoted phrases, so a user's search never trips over FTS5 syntax. Only the last
+ * word, when it is one plain token of three or more characters, also matches as a prefix (typing
+ * "deplo" finds "deploy"): prefixes of short or compound words expand to too many terms to be fast.
+ */
 export function toFtsQuery(text: string): string {
   const words = text.match(/[\p{L}\p{N}_.:/-]+/gu) ?? []
   if (words.length === 0) return '""'
-  return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(' ')
+  return words
+    .map((w, i) => {
+      const phrase = `"${w.replace(/"/g, '""')}"`
+      return i === words.length - 1 && /^[\p{L}\p{N}]{3,}$/u.test(w) ? `${phrase}*` : phrase
+    })
+    .join(' ')
 }

@@ -22,7 +22,8 @@ function row(i: number): AppendInput {
     target: `svc-${i % 5003}`,
     safety: (['safe', 'caution', 'dangerous', 'critical'] as const)[i % 4],
     outcome: i % 11 === 0 ? 'failed' : 'ok',
-    details: { replicas: i % 13, region: REGIONS[i % 4], memoryMB: 512 * (1 + (i % 16)) },
+    // Regions vary independently of safety levels, as they would in a real log.
+    details: { replicas: i % 13, region: REGIONS[Math.floor(i / 7) % 4], memoryMB: 512 * (1 + (i % 16)) },
   }
 }
 
