@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from './support/browser'
 import { startServe, type ServeProcess } from './support/server'
+import { alive } from '../src-main/testing/process'
 
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
 mkdirSync(SHOTS, { recursive: true })
@@ -63,15 +64,6 @@ async function runInTerminal(command: string): Promise<void> {
   await page.locator('.xterm-helper-textarea:visible').focus()
   await page.keyboard.type(command)
   await page.keyboard.press('Enter')
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 describe('the browser UI', () => {

@@ -7,6 +7,7 @@ import { useViewShortcuts } from './lib/useViewShortcuts'
 import { useConnection } from './stores/connection'
 import { useNavigation } from './stores/navigation'
 import { viewDef, type ViewDef } from './views/catalog'
+import { AuditView } from './views/AuditView'
 import { NotBuiltView } from './views/NotBuiltView'
 import { SettingsView } from './views/SettingsView'
 import { TerminalView } from './views/TerminalView'
@@ -57,6 +58,8 @@ function ViewBody({ view }: { view: ViewDef }) {
       return <TerminalView />
     case 'settings':
       return <SettingsView />
+    case 'audit':
+      return <AuditView />
     default:
       return <NotBuiltView view={view} />
   }

@@ -3,6 +3,7 @@ import { createHost, type Host } from '../host'
 import { recordingContext, waitFor } from '../testing/context'
 import { tempHome } from '../testing/home'
 import { HIGH_WATER, takeChunk } from './index'
+import { alive } from '../testing/process'
 
 function setup(): { host: Host; ctx: ReturnType<typeof recordingContext>['ctx']; output: (id: string) => string; received: ReturnType<typeof recordingContext>['received'] } {
   const home = tempHome()
@@ -10,15 +11,6 @@ function setup(): { host: Host; ctx: ReturnType<typeof recordingContext>['ctx'];
   const { ctx, received } = recordingContext()
   const output = (id: string) => received.filter((r) => r.event === 'terminal:data' && r.data.id === id).map((r) => r.data.data).join('')
   return { host, ctx, output, received }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 describe('terminal on a real pty', () => {
