@@ -23,6 +23,7 @@ export const REDACTED_PATHS = [
 export function createLogger(home: string, name: string): Logger {
   const dir = join(home, 'logs')
   mkdirSync(dir, { recursive: true })
-  const destination = pino.destination({ dest: join(dir, 'dwcp.log'), mkdir: true, sync: false })
+  // Synchronous: few lines are written, and none may be lost when a command exits right after.
+  const destination = pino.destination({ dest: join(dir, 'dwcp.log'), mkdir: true, sync: true })
   return pino({ name, level: process.env.DWCP_LOG_LEVEL ?? 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination)
 }
