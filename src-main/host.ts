@@ -202,10 +202,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit }: P
       audit.record({ actor: actorOf(ctx), action: 'audit.verify', target: 'audit-log', outcome: report.ok ? 'ok' : 'failed', details: { entries: report.entries, problem: report.problem?.message ?? null, via: ctx.transport } })
       return report
     },
-    'audit.sign': (_input, ctx) => {
-      const head = audit.sign(`requested over ${ctx.transport}`)
-      return head
-    },
+    'audit.sign': (_input, ctx) => audit.sign(`requested over ${ctx.transport}`),
     'audit.export': (input, ctx) => {
       const file = bundlePath(input.file ?? `audit-${new Date().toISOString().replace(/[:.]/g, '-')}.dwcpaudit`, ctx)
       return audited(ctx, { action: 'audit.export', target: file, details: { filter: input.filter } }, () => audit.export(file, input.filter, progress(ctx, 'export')), (r) => ({ entries: r.entries, bytes: r.bytes }))

@@ -183,20 +183,22 @@ export async function verifyBundle(source: string | Buffer, onProgress?: (done: 
   const keys = new Map<string, { origin: string; publicKey: Uint8Array }>()
   const heads: HeadLine[] = []
   const consistency: ConsistencyLine[] = []
-  const review: AuditEntry[] = []
+  const kept: AuditEntry[] = []
   let manifest: ManifestLine | undefined
   let entryCount = 0
 
-  const fail = (message: string, seq: number | null = null): BundleReview => ({
-    verdict: { ok: false, entries: entryCount, heads: heads.length, rootHash: '', keyFingerprints: [...keys.keys()], problem: { seq, message }, durationMs: Math.round(performance.now() - started) },
+  const review = (verdict: VerifyReport): BundleReview => ({
+    verdict,
     origin: header.origin,
     keyFingerprint: header.keyFingerprint,
     complete: header.complete,
     exportedAt: header.exportedAt,
     filter: header.filter,
-    entries: review,
+    entries: kept,
     entryCount,
   })
+  const fail = (message: string, seq: number | null = null): BundleReview =>
+    review({ ok: false, entries: entryCount, heads: heads.length, rootHash: '', keyFingerprints: [...keys.keys()], problem: { seq, message }, durationMs: Math.round(performance.now() - started) })
 
   // Entries stream through the verifier; the other lines are collected as they pass.
   const entries = async function* (): AsyncGenerator<{ entry: AuditEntry }> {
@@ -209,7 +211,7 @@ export async function verifyBundle(source: string | Buffer, onProgress?: (done: 
       else if (line.type === 'entry') {
         const entry = toEntry(line)
         entryCount++
-        if (review.length < MAX_REVIEW_ENTRIES) review.push(entry)
+        if (kept.length < MAX_REVIEW_ENTRIES) kept.push(entry)
         yield { entry, ...(line.proof ? { proof: line.proof } : {}), ...(line.leaf ? { storedLeaf: Buffer.from(line.leaf, 'base64') } : {}) } as { entry: AuditEntry }
       } else throw new BundleError(`unknown line type ${(line as { type: string }).type}`)
     }
@@ -218,19 +220,18 @@ export async function verifyBundle(source: string | Buffer, onProgress?: (done: 
   try {
     if (header.complete) {
       // Heads precede entries in the file, so they are known before the first entry is checked.
-      const first = await reader.peekUntilEntries((line) => {
+      await reader.peekUntilEntries((line) => {
         if (line.type === 'key') keys.set(line.fingerprint, { origin: line.origin, publicKey: new Uint8Array(Buffer.from(line.publicKey, 'base64')) })
         else if (line.type === 'head') heads.push(line)
         else if (line.type === 'consistency') consistency.push(line)
       })
-      void first
       const verdict = await verifyFullLog({ entries, total: header.treeSize, heads: heads.map(headToCheck), keys, ...(onProgress ? { onProgress } : {}) })
-      if (!verdict.ok) return { ...fail(verdict.problem!.message, verdict.problem!.seq), verdict: { ...verdict, entries: entryCount } }
+      if (!verdict.ok) return review({ ...verdict, entries: entryCount })
       if (verdict.entries !== header.treeSize) return fail(`the bundle says it holds ${header.treeSize} entries but has ${verdict.entries}`, verdict.entries)
       checkManifest(manifest, header, keys, reader.digest)
-      return { ...fail(''), verdict: { ...verdict, durationMs: Math.round(performance.now() - started) } }
+      return review({ ...verdict, durationMs: Math.round(performance.now() - started) })
     }
-    return await verifyFiltered(reader, header, keys, heads, consistency, entries, () => manifest, started, fail, onProgress)
+    return await verifyFiltered(reader, header, keys, heads, consistency, entries, () => manifest, started, { review, fail }, onProgress)
   } catch (err) {
     if (err instanceof BundleError || err instanceof ProofError) return fail(err.message)
     throw err
@@ -246,7 +247,7 @@ async function verifyFiltered(
   entries: () => AsyncGenerator<{ entry: AuditEntry }>,
   manifest: () => ManifestLine | undefined,
   started: number,
-  fail: (message: string, seq?: number | null) => BundleReview,
+  { review, fail }: { review: (verdict: VerifyReport) => BundleReview; fail: (message: string, seq?: number | null) => BundleReview },
   onProgress?: (done: number, total: number) => void,
 ): Promise<BundleReview> {
   await reader.peekUntilEntries((line) => {
@@ -274,10 +275,7 @@ async function verifyFiltered(
     if (++count % 50_000 === 0) onProgress?.(count, 0)
   }
   checkManifest(manifest(), header, keys, reader.digest)
-  return {
-    ...fail(''),
-    verdict: { ok: true, entries: count, heads: heads.length, rootHash: last.rootHash, keyFingerprints: [...new Set(heads.map((h) => h.keyFingerprint))], durationMs: Math.round(performance.now() - started) },
-  }
+  return review({ ok: true, entries: count, heads: heads.length, rootHash: last.rootHash, keyFingerprints: [...new Set(heads.map((h) => h.keyFingerprint))], durationMs: Math.round(performance.now() - started) })
 }
 
 function checkHead(head: HeadLine, keys: Map<string, { origin: string; publicKey: Uint8Array }>): void {
