@@ -197,6 +197,13 @@ export async function verifyBundle(source: string | Buffer, onProgress?: (done: 
     entries: kept,
     entryCount,
   })
+  /** Keys, heads and consistency proofs: gathered as they pass, before and between entries. */
+  const collect = (line: Line) => {
+    if (line.type === 'key') keys.set(line.fingerprint, { origin: line.origin, publicKey: new Uint8Array(Buffer.from(line.publicKey, 'base64')) })
+    else if (line.type === 'head') heads.push(line)
+    else if (line.type === 'consistency') consistency.push(line)
+    else if (line.type !== 'entry' && line.type !== 'manifest') throw new BundleError(`unknown line type ${(line as { type: string }).type}`)
+  }
   const fail = (message: string, seq: number | null = null): BundleReview =>
     review({ ok: false, entries: entryCount, heads: heads.length, rootHash: '', keyFingerprints: [...keys.keys()], problem: { seq, message }, durationMs: Math.round(performance.now() - started) })
 
@@ -204,34 +211,28 @@ export async function verifyBundle(source: string | Buffer, onProgress?: (done: 
   const entries = async function* (): AsyncGenerator<{ entry: AuditEntry }> {
     for await (const line of reader.rest()) {
       if (manifest) throw new BundleError('lines after the manifest: the bundle was extended after it was signed')
-      if (line.type === 'key') keys.set(line.fingerprint, { origin: line.origin, publicKey: new Uint8Array(Buffer.from(line.publicKey, 'base64')) })
-      else if (line.type === 'head') heads.push(line)
-      else if (line.type === 'consistency') consistency.push(line)
-      else if (line.type === 'manifest') manifest = line
+      if (line.type === 'manifest') manifest = line
       else if (line.type === 'entry') {
         const entry = toEntry(line)
         entryCount++
         if (kept.length < MAX_REVIEW_ENTRIES) kept.push(entry)
         yield { entry, ...(line.proof ? { proof: line.proof } : {}), ...(line.leaf ? { storedLeaf: Buffer.from(line.leaf, 'base64') } : {}) } as { entry: AuditEntry }
-      } else throw new BundleError(`unknown line type ${(line as { type: string }).type}`)
+      } else collect(line)
     }
   }
 
   try {
     if (header.complete) {
       // Heads precede entries in the file, so they are known before the first entry is checked.
-      await reader.peekUntilEntries((line) => {
-        if (line.type === 'key') keys.set(line.fingerprint, { origin: line.origin, publicKey: new Uint8Array(Buffer.from(line.publicKey, 'base64')) })
-        else if (line.type === 'head') heads.push(line)
-        else if (line.type === 'consistency') consistency.push(line)
-      })
+      await reader.peekUntilEntries(collect)
       const verdict = await verifyFullLog({ entries, total: header.treeSize, heads: heads.map(headToCheck), keys, ...(onProgress ? { onProgress } : {}) })
       if (!verdict.ok) return review({ ...verdict, entries: entryCount })
       if (verdict.entries !== header.treeSize) return fail(`the bundle says it holds ${header.treeSize} entries but has ${verdict.entries}`, verdict.entries)
       checkManifest(manifest, header, keys, reader.digest)
       return review({ ...verdict, durationMs: Math.round(performance.now() - started) })
     }
-    return await verifyFiltered(reader, header, keys, heads, consistency, entries, () => manifest, started, { review, fail }, onProgress)
+    await reader.peekUntilEntries(collect)
+    return await verifyFiltered(header, reader.digest, keys, heads, consistency, entries, () => manifest, started, { review, fail }, onProgress)
   } catch (err) {
     if (err instanceof BundleError || err instanceof ProofError) return fail(err.message)
     throw err
@@ -239,8 +240,8 @@ export async function verifyBundle(source: string | Buffer, onProgress?: (done: 
 }
 
 async function verifyFiltered(
-  reader: BundleReader,
   header: Header,
+  digest: EntryDigest,
   keys: Map<string, { origin: string; publicKey: Uint8Array }>,
   heads: HeadLine[],
   consistency: ConsistencyLine[],
@@ -250,11 +251,6 @@ async function verifyFiltered(
   { review, fail }: { review: (verdict: VerifyReport) => BundleReview; fail: (message: string, seq?: number | null) => BundleReview },
   onProgress?: (done: number, total: number) => void,
 ): Promise<BundleReview> {
-  await reader.peekUntilEntries((line) => {
-    if (line.type === 'key') keys.set(line.fingerprint, { origin: line.origin, publicKey: new Uint8Array(Buffer.from(line.publicKey, 'base64')) })
-    else if (line.type === 'head') heads.push(line)
-    else if (line.type === 'consistency') consistency.push(line)
-  })
   const last = heads.filter((h) => h.size === header.treeSize).at(-1)
   if (!last) return fail(`no signed head of size ${header.treeSize}, the size the bundle claims`)
   for (const head of heads) checkHead(head, keys)
@@ -274,7 +270,7 @@ async function verifyFiltered(
     }
     if (++count % 50_000 === 0) onProgress?.(count, 0)
   }
-  checkManifest(manifest(), header, keys, reader.digest)
+  checkManifest(manifest(), header, keys, digest)
   return review({ ok: true, entries: count, heads: heads.length, rootHash: last.rootHash, keyFingerprints: [...new Set(heads.map((h) => h.keyFingerprint))], durationMs: Math.round(performance.now() - started) })
 }
 
