@@ -3,9 +3,8 @@
  * shell runs it: Electron main, `dwcp serve`, `dwcp agent`, a CLI command, a test. Shells hold no
  * logic of their own; engines meet only here, through their public faces.
  */
-import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
-import { basename, isAbsolute, resolve } from 'node:path'
+import { basename, isAbsolute, join, resolve } from 'node:path'
 import { AUDIT_MIGRATIONS, AuditInputError, AuditService, BundleError, ProofError, type AppendInput } from './audit'
 import type { EngineStatus, SystemInfo } from './api/contract'
 import { createDispatch, type CallContext, type Dispatch, type Handlers } from './api/dispatch'
