@@ -259,10 +259,12 @@ function Row({ top, entry, selected, bad, onSelect }: { top: number; entry: Audi
 function Verdict({ report, onDismiss }: { report: VerifyReport; onDismiss(): void }) {
   return (
     <div className={report.ok ? 'audit-verdict verdict-ok' : 'audit-verdict verdict-bad'} data-testid="audit-verdict" data-ok={String(report.ok)} role="status">
-      <strong>{report.ok ? 'Intact.' : 'Tampered.'}</strong>{' '}
-      {report.ok
-        ? `Verified ${report.entries.toLocaleString()} entries and ${report.heads} signed heads in ${report.durationMs} ms · root ${report.rootHash.slice(0, 16)}… · key ${report.keyFingerprints[0]?.slice(0, 16) ?? '—'}…`
-        : report.problem?.message}
+      <span>
+        <strong>{report.ok ? 'Intact.' : 'Tampered.'}</strong>{' '}
+        {report.ok
+          ? `Verified ${report.entries.toLocaleString()} entries and ${report.heads} signed ${report.heads === 1 ? 'head' : 'heads'} in ${report.durationMs} ms · root ${report.rootHash.slice(0, 16)}…${report.keyFingerprints[0] ? ` · key ${report.keyFingerprints[0].slice(0, 16)}…` : ''}`
+          : report.problem?.message}
+      </span>
       <button className="btn btn-ghost btn-small" onClick={onDismiss}>
         Dismiss
       </button>
