@@ -185,6 +185,32 @@ describe('the browser UI', () => {
     await shot('audit-review-light')
   })
 
+  it('opens an audit entry with its inclusion proof checked in the window, from the mouse and the keyboard', async () => {
+    await page.getByTestId('audit-close-review').click()
+    await page.getByTestId('audit-search').fill('')
+    await eventually(() => page.getByTestId('audit-table').getAttribute('data-mode')).toBe('live')
+
+    // By its seq, not "the first row": live entries (the bundle just opened) may still push rows down.
+    const seq = await page.getByTestId('audit-row').first().getAttribute('data-seq')
+    await page.locator(`[data-testid="audit-row"][data-seq="${seq}"]`).click()
+    await eventually(() => page.getByTestId('audit-detail').getAttribute('data-seq')).toBe(seq)
+    await eventually(() => page.getByTestId('audit-proof').getAttribute('data-checked')).toBe('true')
+    await shot('audit-detail-light')
+
+    // ↓ moves the selection and the panel follows; Esc closes it; Enter opens it again.
+    await page.keyboard.press('ArrowDown')
+    await eventually(() => page.getByTestId('audit-detail').getAttribute('data-seq')).toBe(String(Number(seq) - 1))
+    await page.keyboard.press('Escape')
+    await eventually(() => page.getByTestId('audit-detail').count()).toBe(0)
+    await page.keyboard.press('Enter')
+    await eventually(() => page.getByTestId('audit-detail').getAttribute('data-seq')).toBe(String(Number(seq) - 1))
+
+    // "/" jumps to the search box.
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('/')
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('audit-search')
+  })
+
   it('backs up the whole state from Settings', async () => {
     await setTheme('light')
     await page.getByTestId('backup-create').click()

@@ -9,6 +9,9 @@
  */
 import { z } from 'zod'
 
+/** A bundle sent by value (the browser's file picker): 128 MiB of base64 = a 96 MiB file, room for ~1.7M entries. */
+export const MAX_BUNDLE_BASE64_CHARS = 128 * 1024 * 1024
+
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
 
@@ -331,7 +334,7 @@ export const methods = {
   'audit.openBundle': def({
     summary: 'Verify a bundle and open it for read-only review (a file on the host, or its bytes in base64)',
     input: z
-      .object({ file: z.string().trim().min(1).max(4096).optional(), contentBase64: z.string().max(48 * 1024 * 1024).optional(), name: z.string().max(255).optional() })
+      .object({ file: z.string().trim().min(1).max(4096).optional(), contentBase64: z.string().max(MAX_BUNDLE_BASE64_CHARS).optional(), name: z.string().max(255).optional() })
       .strict()
       .refine((v) => !!v.file !== !!v.contentBase64, 'give either file or contentBase64'),
     output: BundleReport,

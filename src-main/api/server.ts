@@ -12,7 +12,7 @@ import { parse as parseQuery } from 'node:querystring'
 import type { WebSocket } from 'ws'
 import type { Host } from '../host'
 import { BrowserSessions, loadOrCreateToken, readCookie, sameSecret, SESSION_COOKIE, sessionCookie } from './auth'
-import { HTTP_STATUS, methodNames, methods, WsRequest, type EventName, type WsResponse } from './contract'
+import { HTTP_STATUS, MAX_BUNDLE_BASE64_CHARS, methodNames, methods, WsRequest, type EventName, type WsResponse } from './contract'
 import type { CallContext } from './dispatch'
 import { ApiError, toApiError } from './errors'
 import { loginPage, notBuiltPage } from './pages'
@@ -119,7 +119,7 @@ function registerRestRoutes(app: FastifyInstance, host: Host, bearerOk: (req: Fa
 
 async function registerStream(app: FastifyInstance, host: Host, auth: { bearerOk: (req: FastifyRequest) => boolean; sessions: BrowserSessions }): Promise<void> {
   // Large enough for an audit bundle opened for review from the browser (audit.openBundle).
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 * 1024 } })
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_BUNDLE_BASE64_CHARS + 1024 * 1024 } })
   app.get('/v4/stream', {
     websocket: true,
     preValidation: async (req, reply) => {

@@ -338,7 +338,9 @@ function buildQuery(filter: AuditFilter, limit: number, beforeSeq?: number, orde
   if (filter.action) add('e.action = ?', filter.action)
   if (filter.safety) add('e.safety = ?', filter.safety)
   if (filter.outcome) add('e.outcome = ?', filter.outcome)
-  if (beforeSeq !== undefined) add('e.seq < ?', beforeSeq)
+  // With text, the bound must sit on the FTS rowid: FTS5 then starts its scan there instead of
+  // testing every match against the joined row.
+  if (beforeSeq !== undefined) add(text ? 'audit_fts.rowid < ?' : 'e.seq < ?', beforeSeq)
   const columns = COLUMNS.split(', ').map((c) => `e.${c}`).join(', ') + (withLeaf ? ', e.leaf_hash' : '')
   const from = text ? 'audit_fts JOIN audit_entries e ON e.seq = audit_fts.rowid' : 'audit_entries e'
   const orderBy = text ? `audit_fts.rowid ${order}` : `e.seq ${order}`

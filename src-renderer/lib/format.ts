@@ -31,3 +31,29 @@ export function truncateMiddle(text: string, max = 44): string {
 export function baseName(path: string): string {
   return path.split(/[\\/]/).filter(Boolean).pop() ?? path
 }
+
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' })
+
+/** How long ago, coarsely: "now", "5 min. ago", "3 hr. ago", "2 days ago". */
+export function formatRelative(iso: string, now = Date.now()): string {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000)
+  if (Number.isNaN(seconds)) return iso
+  const abs = Math.abs(seconds)
+  if (abs < 45) return relativeFormat.format(0, 'second')
+  if (abs < 45 * 60) return relativeFormat.format(Math.round(seconds / 60), 'minute')
+  if (abs < 22 * 3600) return relativeFormat.format(Math.round(seconds / 3600), 'hour')
+  return relativeFormat.format(Math.round(seconds / 86400), 'day')
+}
+
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+const dayAndTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+const fullDate = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+
+/** A timestamp as short as it can be for a table cell: the time today, the day this year, else the date. */
+export function formatCompactTime(iso: string, now = new Date()): string {
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  if (date.toDateString() === now.toDateString()) return timeOfDay.format(date)
+  if (date.getFullYear() === now.getFullYear()) return dayAndTime.format(date)
+  return fullDate.format(date)
+}

@@ -1,93 +1,123 @@
-import { useEffect, useState } from 'react'
-import type { AuditEntry, InclusionProof } from '../../../src-main/api/contract'
-import { api } from '../../api/client'
-import { errorMessage } from '../../lib/errors'
-import { checkInclusion } from './proof'
+import { useEffect } from 'react'
+import type { AuditEntry } from '../../../src-main/api/contract'
+import { livePages } from '../../audit/pages'
+import { Icon } from '../../components/Icon'
+import { formatDate } from '../../lib/format'
+import { modeOf, useAudit } from '../../stores/audit'
+import { Outcome, SafetyPill } from './AuditRow'
+import { ProofSection } from './ProofSection'
 
-/** One entry in full, with its inclusion proof checked here in the window. */
-export function EntryDetail({ entry, reviewing, onClose }: { entry: AuditEntry; reviewing: boolean; onClose(): void }) {
-  const [proof, setProof] = useState<InclusionProof | null>(null)
-  const [checked, setChecked] = useState<boolean | null>(null)
-  const [error, setError] = useState<string | null>(null)
-
-  useEffect(() => {
-    setProof(null)
-    setChecked(null)
-    setError(null)
-    if (reviewing) return
-    let live = true
-    api
-      .call('audit.proof', { seq: entry.seq })
-      .then(async (p) => {
-        if (!live) return
-        setProof(p)
-        const ok = await checkInclusion(p.seq, p.treeSize, p.leafHash, p.path, p.rootHash)
-        if (live) setChecked(ok)
-      })
-      .catch((err) => live && setError(errorMessage(err)))
-    return () => {
-      live = false
-    }
-  }, [entry.seq, reviewing])
-
+/** The side panel: one entry in full, with its inclusion proof. */
+export function EntryDetail() {
+  const open = useAudit((s) => s.detailOpen)
+  const seq = useAudit((s) => s.selectedSeq)
+  const entry = useSelectedEntry()
+  const reviewing = useAudit((s) => s.review !== null)
+  const flagged = useAudit((s) => s.flaggedSeq !== null && s.flaggedSeq === s.selectedSeq)
+  if (!open || seq === null) return null
   return (
-    <aside className="audit-detail" data-testid="audit-detail" aria-label={`Audit entry ${entry.seq}`}>
-      <header>
-        <h2>Entry #{entry.seq}</h2>
-        <button className="btn btn-ghost btn-small" onClick={onClose} aria-label="Close (Esc)">
-          ✕
+    <aside className="audit-detail" data-testid="audit-detail" data-seq={seq} aria-labelledby="audit-detail-title">
+      <header className="audit-detail-head">
+        <h2 id="audit-detail-title">
+          Entry <span className="mono">#{seq.toLocaleString()}</span>
+        </h2>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Close (Esc)"
+          title="Close (Esc)"
+          onClick={() => {
+            useAudit.getState().setDetailOpen(false)
+            document.getElementById('audit-grid')?.focus()
+          }}
+        >
+          <Icon name="close" size={14} />
         </button>
       </header>
-      <dl>
-        <dt>Time</dt>
-        <dd>{entry.time}</dd>
-        <dt>Actor</dt>
-        <dd>{entry.actor}</dd>
-        <dt>Action</dt>
-        <dd className="mono">{entry.action}</dd>
-        <dt>Target</dt>
-        <dd>{entry.target || '—'}</dd>
-        <dt>Intent</dt>
-        <dd>{entry.intentId ?? '—'}</dd>
-        <dt>Safety</dt>
-        <dd>{entry.safety ?? '—'}</dd>
-        <dt>Outcome</dt>
-        <dd>{entry.outcome}</dd>
-      </dl>
-      <h3>Details</h3>
-      <pre className="audit-json">{pretty(entry.details)}</pre>
-      <h3>Inclusion proof</h3>
-      {reviewing && <p className="faint">Every entry of the bundle was checked against its signed head when the bundle was opened.</p>}
-      {error && <p className="error-text">{error}</p>}
-      {proof && (
-        <div data-testid="audit-proof" className="audit-proof">
-          <p className={checked ? 'proof-ok' : checked === false ? 'proof-bad' : 'faint'}>
-            {checked === null ? 'Checking…' : checked ? '✓ Proof checked in this window (SHA-256, RFC 9162)' : '✕ The proof does not lead to the root'}
-          </p>
-          <dl>
-            <dt>Tree size</dt>
-            <dd>{proof.treeSize.toLocaleString()}</dd>
-            <dt>Leaf hash</dt>
-            <dd className="mono">{proof.leafHash}</dd>
-            <dt>Root</dt>
-            <dd className="mono">{proof.rootHash}</dd>
-          </dl>
-          <ol className="audit-path mono">
-            {proof.path.map((h, i) => (
-              <li key={i}>{h}</li>
-            ))}
-          </ol>
-          {proof.head ? <pre className="audit-json">{proof.head.note}</pre> : <p className="faint">Not yet covered by a signed head; the next one is signed within a minute.</p>}
-        </div>
+      {flagged && <p className="audit-detail-flag">Verification stopped at this entry.</p>}
+      {entry ? <EntryFields entry={entry} /> : <p className="muted">Loading entry #{seq}…</p>}
+      {reviewing ? (
+        <section className="audit-detail-section">
+          <h3>Inclusion proof</h3>
+          <p className="muted">Not fetched for a bundle: every entry in it was checked against the bundle’s signed heads when it was opened.</p>
+        </section>
+      ) : (
+        entry && <ProofSection entry={entry} />
       )}
     </aside>
   )
 }
 
-function pretty(details: string): string {
+function EntryFields({ entry }: { entry: AuditEntry }) {
+  return (
+    <>
+      <dl className="audit-fields">
+        <dt>Time</dt>
+        <dd>
+          {formatDate(entry.time)}
+          <span className="audit-iso mono">{entry.time}</span>
+        </dd>
+        <dt>Actor</dt>
+        <dd>{entry.actor}</dd>
+        <dt>Action</dt>
+        <dd className="mono">{entry.action}</dd>
+        <dt>Target</dt>
+        <dd className="audit-break">{entry.target || <span className="faint">—</span>}</dd>
+        <dt>Intent</dt>
+        <dd className="mono">{entry.intentId ?? <span className="faint">—</span>}</dd>
+        <dt>Safety</dt>
+        <dd>
+          <SafetyPill level={entry.safety} />
+        </dd>
+        <dt>Outcome</dt>
+        <dd>
+          <Outcome value={entry.outcome} />
+        </dd>
+      </dl>
+      <section className="audit-detail-section">
+        <h3>Details</h3>
+        <pre className="audit-code" data-testid="audit-detail-json">
+          {prettyJson(entry.details)}
+        </pre>
+      </section>
+    </>
+  )
+}
+
+/** The selected entry: known from the click, or found in whatever the table has loaded since. */
+function useSelectedEntry(): AuditEntry | undefined {
+  return useAudit((s) => {
+    const seq = s.selectedSeq
+    if (seq === null) return undefined
+    if (s.selectedEntry?.seq === seq) return s.selectedEntry
+    const mode = modeOf(s)
+    if (mode === 'review') return s.reviewRows.find((e) => e.seq === seq)
+    if (mode === 'filtered') return s.results?.rows.find((e) => e.seq === seq)
+    return livePages.entry(seq)
+  })
+}
+
+/** Details are canonical JSON (no white space); indent them for reading. */
+function prettyJson(details: string): string {
   try {
     return JSON.stringify(JSON.parse(details), null, 2)
   } catch {
     return details
   }
+}
+
+/** Esc closes the panel from anywhere in the view and gives the keyboard back to the table. */
+export function useEscapeClosesDetail(): void {
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape' || event.defaultPrevented) return
+      const state = useAudit.getState()
+      if (!state.detailOpen) return
+      if ((event.target as HTMLElement | null)?.closest('input, select, textarea, dialog')) return
+      state.setDetailOpen(false)
+      document.getElementById('audit-grid')?.focus()
+    }
+    window.addEventListener('keydown', onKeyDown)
+    return () => window.removeEventListener('keydown', onKeyDown)
+  }, [])
 }
