@@ -5,10 +5,11 @@
  */
 import { mkdirSync } from 'node:fs'
 import { basename, isAbsolute, join, resolve } from 'node:path'
-import { AUDIT_MIGRATIONS, AuditInputError, AuditService, BundleError, ProofError, type AppendInput } from './audit'
+import { AUDIT_MIGRATIONS, AuditInputError, AuditService, BundleError, ProofError } from './audit'
 import type { EngineStatus, SystemInfo } from './api/contract'
 import { createDispatch, type CallContext, type Dispatch, type Handlers } from './api/dispatch'
 import { ApiError } from './api/errors'
+import { actorOf, auditedBy } from './handlers/audited'
 import { EventBus } from './events'
 import { createLogger, type Logger } from './log'
 import { cliLauncher } from './paths'
@@ -72,6 +73,8 @@ export function createHost(options: HostOptions): Host {
     cwd: process.env.HOME ?? options.home,
   })
 
+  // Engines: each is built here from its public index.ts and handed only what it needs.
+
   const handlers = buildHandlers({ options, store, settings, terminals, events, audit })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
@@ -121,23 +124,8 @@ interface Parts {
   audit: AuditService
 }
 
-/** Who did it, for the audit log: the person at a UI or the CLI is the user. */
-function actorOf(ctx: CallContext): string {
-  return ctx.transport === 'test' ? 'test' : 'user'
-}
-
 function buildHandlers({ options, store, settings, terminals, events, audit }: Parts): Handlers {
-  /** Run a state-changing call and write its outcome to the audit log, failure included. */
-  const audited = async <T>(ctx: CallContext, entry: Omit<AppendInput, 'actor' | 'outcome'>, run: () => T | Promise<T>, describe?: (result: T) => unknown): Promise<T> => {
-    try {
-      const result = await run()
-      audit.record({ ...entry, actor: actorOf(ctx), outcome: 'ok', details: { ...(entry.details as object), ...(describe ? (describe(result) as object) : {}), via: ctx.transport } })
-      return result
-    } catch (err) {
-      audit.record({ ...entry, actor: actorOf(ctx), outcome: 'failed', details: { ...(entry.details as object), error: (err as Error).message, via: ctx.transport } })
-      throw err
-    }
-  }
+  const audited = auditedBy(audit)
   const exportsDir = resolve(options.home, 'exports')
   // Over the API a bundle is named, and lives in <data folder>/exports; the CLI may give any path.
   const bundlePath = (file: string, ctx: CallContext) => {
@@ -222,6 +210,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit }: P
     'terminal.ack': (input, ctx) => (terminals.ack(ctx.clientId, input.id, input.chars), {}),
     'terminal.close': (input, ctx) => (terminals.close(ctx.clientId, input.id), {}),
     'terminal.list': (_input, ctx) => terminals.list(ctx.clientId),
+    // Each engine's handlers: src-main/handlers/<engine>.ts returns HandlersFor<its methods>.
   }
 }
 

@@ -8,6 +8,19 @@
  * Keep this file free of Node and DOM imports: the renderer imports its types.
  */
 import { z } from 'zod'
+import { def, Empty, SafetyLevel } from './contracts/base'
+import { intentEvents, intentMethods } from './contracts/intent'
+import { orchestratorEvents, orchestratorMethods } from './contracts/orchestrator'
+import { protocolEvents, protocolMethods } from './contracts/protocol'
+import { releaseEvents, releaseMethods } from './contracts/release'
+import { wasmEvents, wasmMethods } from './contracts/wasm'
+
+export { def, Empty, SafetyLevel, type HttpMethod, type MethodDef } from './contracts/base'
+export * from './contracts/intent'
+export * from './contracts/orchestrator'
+export * from './contracts/protocol'
+export * from './contracts/release'
+export * from './contracts/wasm'
 
 /** A bundle sent by value (the browser's file picker): 128 MiB of base64 = a 96 MiB file, room for ~1.7M entries. */
 export const MAX_BUNDLE_BASE64_CHARS = 128 * 1024 * 1024
@@ -15,7 +28,6 @@ export const MAX_BUNDLE_BASE64_CHARS = 128 * 1024 * 1024
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
 
-const Empty = z.object({}).strict()
 
 export const Theme = z.enum(['system', 'light', 'dark'])
 export type Theme = z.infer<typeof Theme>
@@ -120,7 +132,6 @@ export const TerminalInfo = z.object({
 })
 export type TerminalInfo = z.infer<typeof TerminalInfo>
 
-export const SafetyLevel = z.enum(['safe', 'caution', 'dangerous', 'critical'])
 
 export const AuditEntry = z.object({
   seq: z.number().int().nonnegative(),
@@ -211,22 +222,6 @@ export type BundleReport = z.infer<typeof BundleReport>
 
 // ---------------------------------------------------------------------------------------------
 // Calls
-
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
-
-export interface MethodDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
-  summary: string
-  input: I
-  output: O
-  /** REST route, when the call is also offered over HTTP. GET routes read their input from the query string. */
-  rest?: { method: HttpMethod; path: `/v4/${string}` }
-  /** Calls answered without a token (only health). */
-  public?: boolean
-}
-
-function def<I extends z.ZodType, O extends z.ZodType>(d: MethodDef<I, O>): MethodDef<I, O> {
-  return d
-}
 
 export const methods = {
   'system.health': def({
@@ -369,6 +364,12 @@ export const methods = {
     input: Empty,
     output: z.array(TerminalInfo),
   }),
+  // Each engine's calls, from its own file in contracts/.
+  ...wasmMethods,
+  ...protocolMethods,
+  ...orchestratorMethods,
+  ...releaseMethods,
+  ...intentMethods,
 } as const
 
 export type Methods = typeof methods
@@ -398,6 +399,11 @@ export const events = {
   audit: z.object({ entries: z.array(AuditEntry), size: z.number().int() }),
   /** Progress of a long audit operation, sent to the client that asked. */
   'audit:progress': z.object({ operation: z.enum(['verify', 'export', 'open']), done: z.number().int(), total: z.number().int() }),
+  ...wasmEvents,
+  ...protocolEvents,
+  ...orchestratorEvents,
+  ...releaseEvents,
+  ...intentEvents,
 } as const
 
 export type Events = typeof events

@@ -28,3 +28,6 @@ export function createDispatch(handlers: Handlers): Dispatch {
     return await handler(parsed.data, ctx)
   }
 }
+
+/** The handlers of some of the contract's calls: what each engine's file in src-main/handlers/ returns. */
+export type HandlersFor<K extends MethodName> = { [M in K]: Handler<M> }

@@ -6,38 +6,18 @@ import { Command, CommanderError } from 'commander'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CallInput, CallOutput, MethodName } from '../api/contract'
+import type { CallOutput } from '../api/contract'
 import { loadOrCreateToken } from '../api/auth'
-import type { CallContext } from '../api/dispatch'
 import { ApiError } from '../api/errors'
 import { startServer } from '../api/server'
-import { createHost, knownSchema, type Host } from '../host'
+import { createHost, knownSchema } from '../host'
 import { defaultHome, projectRoot } from '../paths'
 import { PROTOCOL_VERSIONS } from '../protocol'
 import { restoreIntoDamagedHome, StoreCorruptError } from '../store'
 import { PRODUCT_VERSION } from '../version'
+import { asPath, call, printJson, withHost } from './shared'
 import { formatAuditEntry, formatAuditReport, formatBackup, formatBytes, formatVerdict } from './format'
 import { localAuditFingerprint, verifyBundleFile } from '../audit'
-
-const CLI_CONTEXT: CallContext = { clientId: 'cli', transport: 'cli', emit: () => {} }
-
-/** Open the host for one command, run it, close it, whatever happens. */
-async function withHost<T>(fn: (host: Host) => Promise<T>): Promise<T> {
-  const host = createHost({ home: defaultHome(), shell: 'cli' })
-  try {
-    return await fn(host)
-  } finally {
-    await host.close()
-  }
-}
-
-function call<M extends MethodName>(host: Host, method: M, input: CallInput<M>): Promise<CallOutput<M>> {
-  return host.call(method, input, CLI_CONTEXT) as Promise<CallOutput<M>>
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value) + '\n')
-}
 
 export function buildProgram(): Command {
   const program = new Command('dwcp')
@@ -258,11 +238,6 @@ async function restore(file: string): Promise<CallOutput<'backup.restore'>> {
     process.stderr.write(`The current database cannot be opened (${err.reason}); it will be moved aside, not deleted.\n`)
     return await restoreIntoDamagedHome(defaultHome(), file, knownSchema())
   }
-}
-
-/** A file argument on the command line is a path relative to where the user stands. */
-function asPath(file: string): string {
-  return file.includes('/') ? file : `./${file}`
 }
 
 function ensureHome(): string {
