@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'electron-vite'
 import { resolve } from 'node:path'
+import { WORKER_ENTRIES } from './src-main/worker-entries'
 
 // electron-vite reads Electron's version from node_modules/electron to pick output formats. Where the
 // Electron package could not be installed (no binary download), the build must still work the same.
@@ -14,6 +15,7 @@ export default defineConfig({
         input: {
           main: resolve(__dirname, 'src-main/main.ts'),
           cli: resolve(__dirname, 'src-main/cli/entry.ts'),
+          ...Object.fromEntries(Object.entries(WORKER_ENTRIES).map(([name, source]) => [name, resolve(__dirname, source)])),
         },
       },
     },

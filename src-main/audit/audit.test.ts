@@ -9,9 +9,9 @@ import { canonicalEntry } from './canonical'
 import { AuditService, verifyBundleFile, verifyInclusion } from './index'
 import { leafHash } from './merkle'
 
-function open(home: string) {
+function open(home: string, verify?: { workers: number; rangeLevel: number }) {
   const store = Store.open({ home })
-  const audit = new AuditService(store, { product: 'test' })
+  const audit = new AuditService(store, { product: 'test', ...(verify ? { verify } : {}) })
   return { store, audit, close: () => (audit.close(), store.close()) }
 }
 
@@ -79,7 +79,12 @@ describe('audit log', () => {
     close()
   })
 
-  describe('verification names what was tampered with', () => {
+  // Each case twice: scanned in this thread, and across two worker threads in 8-entry ranges, so that
+  // problems land inside ranges, on their edges, and in ranges other than the first.
+  describe.each([
+    ['in this thread', undefined],
+    ['across worker threads', { workers: 2, rangeLevel: 3 }],
+  ] as const)('verification names what was tampered with (%s)', (_mode, verify) => {
     const cases: [string, (store: Store) => void, RegExp, number | null][] = [
       ['a changed byte', (s) => tamper(s, "UPDATE audit_entries SET target = 'web-4l' WHERE seq = 41"), /entry #41 was changed/, 41],
       ['a deleted row', (s) => tamper(s, 'DELETE FROM audit_entries WHERE seq = 13'), /entry #13 is missing/, 13],
@@ -97,7 +102,7 @@ describe('audit log', () => {
     ]
     for (const [name, attack, message, seq] of cases) {
       it(name, async () => {
-        const { store, audit, close } = open(tempHome())
+        const { store, audit, close } = open(tempHome(), verify)
         fill(audit, 100)
         audit.sign()
         expect((await audit.verify()).ok).toBe(true)
@@ -111,7 +116,7 @@ describe('audit log', () => {
     }
 
     it('a swapped head', async () => {
-      const { store, audit, close } = open(tempHome())
+      const { store, audit, close } = open(tempHome(), verify)
       fill(audit, 10)
       audit.sign()
       fill(audit, 10)

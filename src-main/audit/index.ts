@@ -9,7 +9,8 @@ import { loadOrCreateSigningKey, readSigningKeyFingerprint } from './keys'
 import { defaultHome } from '../paths'
 import { AuditLog, type AppendInput, type AuditFilter, type SignedHead } from './log'
 import { leafHashOfText, MerkleAccumulator } from './merkle'
-import { verifyFullLog, type VerifyReport } from './verify'
+import type { VerifyReport } from './verify'
+import { verifyLiveLog, type LiveVerifyInput } from './verify-live'
 import type { LogKey } from './checkpoint'
 
 export { AuditLog, AuditInputError, toFtsQuery, type AppendInput, type AuditFilter, type SignedHead } from './log'
@@ -24,6 +25,8 @@ export interface AuditOptions {
   /** How often to sign a new head while entries arrive (default one minute). */
   headIntervalMs?: number
   product: string
+  /** Tuning of full verification (tests force worker threads on small logs). */
+  verify?: Pick<LiveVerifyInput, 'rangeLevel' | 'workers'>
 }
 
 type Progress = (done: number, total: number) => void
@@ -84,10 +87,6 @@ export class AuditService {
       const total = (db.prepare('SELECT COUNT(*) AS n FROM audit_entries').get() as { n: number }).n
       const heads = db.prepare('SELECT id, size, root, key_fingerprint, note FROM audit_heads ORDER BY id').all() as { id: number; size: number; root: Buffer; key_fingerprint: string; note: string }[]
       const keys = db.prepare('SELECT fingerprint, origin, public_key FROM audit_keys').all() as { fingerprint: string; origin: string; public_key: Buffer }[]
-      // The stored leaf hashes are not read on the first pass: the root recorded at append time
-      // covers them all, and only a mismatch needs the second, naming pass.
-      const rows = db.prepare('SELECT seq, time, actor, action, target, intent_id, safety, outcome, details FROM audit_entries ORDER BY seq').raw()
-      const leafAtAppend = db.prepare('SELECT hash FROM audit_nodes WHERE level = 0 AND idx = ?').pluck()
       const nodeAt = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck()
       let expectedRoot: Buffer | undefined
       try {
@@ -99,18 +98,14 @@ export class AuditService {
       } catch {
         expectedRoot = undefined // the entries are checked against the signed heads alone
       }
-      const report = await verifyFullLog({
-        entries: function* () {
-          for (const r of rows.iterate() as IterableIterator<unknown[]>) {
-            yield { entry: { seq: r[0], time: r[1], actor: r[2], action: r[3], target: r[4], intentId: r[5], safety: r[6], outcome: r[7], details: r[8] } as AuditEntry }
-          }
-        },
+      const report = await verifyLiveLog({
+        file: this.store.file,
         total,
         heads: heads.map((h) => ({ id: h.id, size: h.size, rootHash: h.root.toString('base64'), keyFingerprint: h.key_fingerprint, note: h.note })),
         keys: new Map(keys.map((k) => [k.fingerprint, { origin: k.origin, publicKey: new Uint8Array(k.public_key) }])),
-        leafAtAppend: (seq) => leafAtAppend.get(seq) as Buffer | undefined,
         ...(expectedRoot ? { expectedRoot } : {}),
         ...(onProgress ? { onProgress } : {}),
+        ...this.options.verify,
       })
       db.exec('COMMIT')
       return report

@@ -297,6 +297,8 @@ function fromRow(r: EntryRow): AuditEntry {
 
 type Prepared = Omit<AuditEntry, 'seq' | 'time'>
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
 function validate(input: AppendInput): Prepared {
   const text = (name: keyof typeof LIMITS, value: unknown, required: boolean): string => {
     if (value === undefined || value === null || value === '') {
@@ -305,7 +307,9 @@ function validate(input: AppendInput): Prepared {
     }
     if (typeof value !== 'string') throw new AuditInputError(`${name} must be text`)
     if (value.length > LIMITS[name]) throw new AuditInputError(`${name} is longer than ${LIMITS[name]} characters`)
-    return value
+    // SQLite stores UTF-8, where a lone surrogate cannot exist (it would come back as U+FFFD and no
+    // longer match its leaf hash): store the replacement character from the start.
+    return value.replace(LONE_SURROGATE, '\uFFFD')
   }
   if (input.safety != null && !SAFETY_LEVELS.includes(input.safety)) throw new AuditInputError(`unknown safety level: ${String(input.safety)}`)
   const details = canonicalJson(redact(input.details ?? {}))

@@ -5,12 +5,14 @@
  *
  * A "node (level, index)" is the root of the complete subtree over leaves [index·2^level, (index+1)·2^level).
  */
+import * as nodeCrypto from 'node:crypto'
 import { createHash } from 'node:crypto'
 
 export const HASH_SIZE = 32
 const LEAF_PREFIX = Buffer.from([0x00])
 const NODE_PREFIX = Buffer.from([0x01])
-const EMPTY_ROOT = createHash('sha256').digest()
+/** MTH of the empty tree: SHA-256 of nothing. */
+export const EMPTY_ROOT = createHash('sha256').digest()
 
 export class ProofError extends Error {
   constructor(message: string) {
@@ -24,9 +26,14 @@ export function leafHash(data: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest()
 }
 
+// crypto.hash (Node ≥ 20.12) hashes in one native call: about twice as fast as createHash for the
+// short inputs of a Merkle tree, which is what verification of a million entries spends its time on.
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string | Uint8Array, output: 'buffer') => Buffer }).hash
+const sha256 = oneShot ? (data: string | Uint8Array) => oneShot('sha256', data, 'buffer') : (data: string | Uint8Array) => createHash('sha256').update(data).digest()
+
 /** The leaf hash of UTF-8 text, without copying it into a Buffer first (the audit log's hot path). */
 export function leafHashOfText(text: string): Buffer {
-  return createHash('sha256').update('\0' + text, 'utf8').digest()
+  return sha256('\0' + text)
 }
 
 // One reused buffer for 0x01 || left || right: a single update call per node is measurably faster.
@@ -37,7 +44,7 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest()
   nodeInput.set(left, 1)
   nodeInput.set(right, 1 + HASH_SIZE)
-  return createHash('sha256').update(nodeInput).digest()
+  return sha256(nodeInput)
 }
 
 export type NodeLookup = (level: number, index: number) => Buffer

@@ -45,7 +45,8 @@ export interface FullVerifyInput {
   expectedRoot?: Buffer
 }
 
-class Failure extends Error {
+/** A verification problem found; carried up by throw and turned into the report's verdict. */
+export class Failure extends Error {
   constructor(readonly problem: VerifyProblem) {
     super(problem.message)
   }
@@ -127,7 +128,7 @@ export async function verifyFullLog(input: FullVerifyInput): Promise<VerifyRepor
   }
 }
 
-function checkHeadSignature(head: HeadToCheck, keys: FullVerifyInput['keys']): void {
+export function checkHeadSignature(head: HeadToCheck, keys: FullVerifyInput['keys']): void {
   const key = keys.get(head.keyFingerprint)
   const label = head.id !== undefined ? `signed head #${head.id}` : `the signed head of size ${head.size}`
   if (!key) throw new Failure({ seq: null, headId: head.id, message: `${label} names a key (${head.keyFingerprint.slice(0, 16)}…) that this log does not hold` })
