@@ -231,3 +231,50 @@ describe('crash safety', () => {
     close()
   }, 60_000)
 })
+
+describe('search combined with filters', () => {
+  it('finds exactly the entries that match both the words and every filter', () => {
+    const store = Store.open({ home: tempHome() })
+    const audit = new AuditService(store, { product: 'test' })
+    fill(audit, 400)
+    audit.record({ actor: '---', action: 'deploy', target: 'odd-actor', outcome: 'ok', details: { region: 'us-west-2' } })
+    const all = audit.log.query({}, 1000)
+    const cases = [
+      { text: 'us-west-2', safety: 'critical' as const },
+      { text: 'deploy', safety: 'critical' as const }, // never together: empty, and fast
+      { text: 'us-west-2', actor: 'agent:edge-2', outcome: 'failed' },
+      { text: 'backup', action: 'backup.create' },
+      { text: 'odd', actor: '---' },
+    ]
+    for (const filter of cases) {
+      const words = filter.text.split(/\s+/)
+      const expected = all.filter((e) => words.every((w) => `${e.action} ${e.target} ${e.details}`.includes(w)) && (['actor', 'action', 'safety', 'outcome'] as const).every((k) => !(k in filter) || e[k] === (filter as unknown as Record<string, string>)[k]))
+      expect(audit.log.query(filter, 1000).map((e) => e.seq), JSON.stringify(filter)).toEqual(expected.map((e) => e.seq))
+    }
+    expect(audit.log.query({ text: 'deploy', safety: 'critical' }, 10)).toEqual([])
+    expect(audit.log.query({ text: 'odd', actor: '---' }, 10).map((e) => e.target)).toEqual(['odd-actor'])
+    audit.close()
+    store.close()
+  })
+})
+
+describe('time ranges', () => {
+  it('select by time through sequence bounds, and times never go backwards', () => {
+    const store = Store.open({ home: tempHome() })
+    const audit = new AuditService(store, { product: 'test' })
+    fill(audit, 50)
+    const all = audit.log.query({}, 100)
+    const times = [...all].reverse().map((e) => e.time)
+    expect([...times].sort()).toEqual(times)
+    const mid = all[25].time
+    const expectFrom = all.filter((e) => e.time >= mid).map((e) => e.seq)
+    const expectTo = all.filter((e) => e.time <= mid).map((e) => e.seq)
+    expect(audit.log.query({ from: mid }, 100).map((e) => e.seq)).toEqual(expectFrom)
+    expect(audit.log.query({ to: mid }, 100).map((e) => e.seq)).toEqual(expectTo)
+    expect(audit.log.query({ from: mid, to: mid, text: 'web' }, 100).map((e) => e.seq)).toEqual(all.filter((e) => e.time === mid).map((e) => e.seq))
+    expect(audit.log.query({ from: '2999-01-01T00:00:00.000Z' }, 100)).toEqual([])
+    expect(audit.log.query({ to: '2000-01-01T00:00:00.000Z' }, 100)).toEqual([])
+    audit.close()
+    store.close()
+  })
+})

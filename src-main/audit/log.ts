@@ -56,6 +56,10 @@ export class AuditInputError extends Error {
 export class AuditLog {
   private readonly db: Database.Database
   private tree: MerkleAccumulator
+  /** Entry times never go backwards (see write), so a time range is a range of sequence numbers. */
+  private lastTime: string
+  private readonly firstSeqFrom: Database.Statement
+  private readonly lastSeqUpTo: Database.Statement
   private readonly insertEntry: Database.Statement
   private readonly insertNode: Database.Statement
   private queue: { input: AppendInput; resolve(e: AuditEntry): void; reject(e: unknown): void }[] = []
@@ -78,6 +82,9 @@ export class AuditLog {
       .prepare('INSERT OR IGNORE INTO audit_keys (fingerprint, origin, public_key, created_at) VALUES (?, ?, ?, ?)')
       .run(key.fingerprint, key.origin, Buffer.from(key.publicKey), new Date().toISOString())
     this.tree = this.loadTree()
+    this.lastTime = (this.db.prepare('SELECT time FROM audit_entries ORDER BY seq DESC LIMIT 1').pluck().get() as string | undefined) ?? ''
+    this.firstSeqFrom = this.db.prepare('SELECT seq FROM audit_entries WHERE time >= ? ORDER BY time, seq LIMIT 1').pluck()
+    this.lastSeqUpTo = this.db.prepare('SELECT seq FROM audit_entries WHERE time <= ? ORDER BY time DESC, seq DESC LIMIT 1').pluck()
   }
 
   get size(): number {
@@ -160,7 +167,10 @@ export class AuditLog {
   }
 
   private write(p: Prepared): AuditEntry {
-    const entry: AuditEntry = { seq: this.tree.size, time: new Date().toISOString(), ...p }
+    // If the clock steps back, entries keep the last time written: the log's order is its truth.
+    const now = new Date().toISOString()
+    if (now > this.lastTime) this.lastTime = now
+    const entry: AuditEntry = { seq: this.tree.size, time: this.lastTime, ...p }
     const leaf = leafHashOfText(canonicalEntry(entry))
     this.insertEntry.run(entry.seq, entry.time, entry.actor, entry.action, entry.target, entry.intentId, entry.safety, entry.outcome, entry.details, leaf)
     for (const node of this.tree.append(leaf)) this.insertNode.run(node.level, node.index, node.hash)
@@ -247,20 +257,31 @@ export class AuditLog {
 
   /** Newest first, filtered; `beforeSeq` pages backwards. */
   query(filter: AuditFilter, limit = 100, beforeSeq?: number): AuditEntry[] {
-    const { sql, params } = buildQuery(filter, limit, beforeSeq)
+    const { sql, params } = buildQuery(filter, this.seqBounds(filter), limit, beforeSeq)
     return (this.db.prepare(sql).raw().all(...params) as EntryRow[]).map(fromRow)
   }
 
   /** Every entry matching the filter, oldest first, without holding them all in memory. */
   *iterate(filter: AuditFilter = {}): IterableIterator<AuditEntry> {
-    const { sql, params } = buildQuery(filter, -1, undefined, 'ASC')
+    const { sql, params } = buildQuery(filter, this.seqBounds(filter), -1, undefined, 'ASC')
     for (const row of this.db.prepare(sql).raw().iterate(...params) as IterableIterator<EntryRow>) yield fromRow(row)
   }
 
   /** Like iterate, with each entry's leaf hash as recorded at append time. */
   *iterateWithLeaves(filter: AuditFilter = {}): IterableIterator<{ entry: AuditEntry; leaf: Buffer }> {
-    const { sql, params } = buildQuery(filter, -1, undefined, 'ASC', true)
+    const { sql, params } = buildQuery(filter, this.seqBounds(filter), -1, undefined, 'ASC', true)
     for (const row of this.db.prepare(sql).raw().iterate(...params) as IterableIterator<EntryRow>) yield { entry: fromRow(row), leaf: row[9] }
+  }
+
+  /**
+   * The sequence numbers a time range covers, found in the time index in two lookups: queries then
+   * walk the rowid range instead of sorting every entry in the time range.
+   */
+  private seqBounds(filter: AuditFilter): SeqBounds {
+    return {
+      ...(filter.from ? { from: (this.firstSeqFrom.get(filter.from) as number | undefined) ?? this.tree.size } : {}),
+      ...(filter.to ? { to: (this.lastSeqUpTo.get(filter.to) as number | undefined) ?? -1 } : {}),
+    }
   }
 
   /** Raw rows for verification: the stored leaf hash beside the fields it must match. */
@@ -325,31 +346,57 @@ function validate(input: AppendInput): Prepared {
   }
 }
 
-function buildQuery(filter: AuditFilter, limit: number, beforeSeq?: number, order: 'ASC' | 'DESC' = 'DESC', withLeaf = false): { sql: string; params: unknown[] } {
+interface SeqBounds {
+  from?: number
+  to?: number
+}
+
+function buildQuery(filter: AuditFilter, bounds: SeqBounds, limit: number, beforeSeq?: number, order: 'ASC' | 'DESC' = 'DESC', withLeaf = false): { sql: string; params: unknown[] } {
   const where: string[] = []
   const params: unknown[] = []
   const add = (clause: string, value: unknown) => {
     where.push(clause)
     params.push(value)
   }
-  // With a text query, walk the full-text index in rowid order and join: FTS5 streams that order,
-  // so the newest matches come first without collecting every match.
-  const text = filter.text?.trim()
-  if (text) add('audit_fts MATCH ?', toFtsQuery(text))
-  if (filter.from) add('e.time >= ?', filter.from)
-  if (filter.to) add('e.time <= ?', filter.to)
+  // Words and exact-value filters are looked up in the full-text index, walked in rowid order: FTS5
+  // streams that order, so the newest matches come first without collecting every match.
+  const match = ftsMatch(filter)
+  if (match) add('audit_fts MATCH ?', match)
+  // Unary + keeps the planner off the time index here: the sequence bounds below already narrow it.
+  if (filter.from) add('+e.time >= ?', filter.from)
+  if (filter.to) add('+e.time <= ?', filter.to)
   if (filter.actor) add('e.actor = ?', filter.actor)
   if (filter.action) add('e.action = ?', filter.action)
   if (filter.safety) add('e.safety = ?', filter.safety)
   if (filter.outcome) add('e.outcome = ?', filter.outcome)
   // With text, the bound must sit on the FTS rowid: FTS5 then starts its scan there instead of
   // testing every match against the joined row.
-  if (beforeSeq !== undefined) add(text ? 'audit_fts.rowid < ?' : 'e.seq < ?', beforeSeq)
+  const rowid = match ? 'audit_fts.rowid' : 'e.seq'
+  if (beforeSeq !== undefined) add(`${rowid} < ?`, beforeSeq)
+  if (bounds.from !== undefined) add(`${rowid} >= ?`, bounds.from)
+  if (bounds.to !== undefined) add(`${rowid} <= ?`, bounds.to)
   const columns = COLUMNS.split(', ').map((c) => `e.${c}`).join(', ') + (withLeaf ? ', e.leaf_hash' : '')
-  const from = text ? 'audit_fts JOIN audit_entries e ON e.seq = audit_fts.rowid' : 'audit_entries e'
-  const orderBy = text ? `audit_fts.rowid ${order}` : `e.seq ${order}`
+  const from = match ? 'audit_fts JOIN audit_entries e ON e.seq = audit_fts.rowid' : 'audit_entries e'
+  const orderBy = match ? `audit_fts.rowid ${order}` : `e.seq ${order}`
   const sql = `SELECT ${columns} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ${limit}`
   return { sql, params }
+}
+
+/**
+ * The FTS5 query for a filter: its words in action, target and details, and each exact-value filter as
+ * a phrase in its own column, so FTS5 intersects them all itself. The WHERE clause still checks the
+ * exact values (a phrase also matches a longer value). Undefined when there is nothing to look up.
+ */
+function ftsMatch(filter: AuditFilter): string | undefined {
+  const parts: string[] = []
+  const text = filter.text?.trim()
+  if (text) parts.push(`{action target details}: (${toFtsQuery(text)})`)
+  for (const column of ['actor', 'action', 'safety', 'outcome'] as const) {
+    const value = filter[column]
+    // A value with no letters or digits has no tokens to look up: the WHERE clause alone handles it.
+    if (value && /[\p{L}\p{N}]/u.test(value)) parts.push(`${column}: "${value.replace(/"/g, '""')}"`)
+  }
+  return parts.length ? parts.join(' AND ') : undefined
 }
 
 /**

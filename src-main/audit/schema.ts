@@ -63,4 +63,24 @@ export const AUDIT_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 2,
+    name: 'full-text index also over actor, safety and outcome; it replaces their B-tree indexes',
+    // A search combined with a filter that matches nothing used to walk every hit of the search and
+    // test each row; with the filter inside the full-text query, FTS5 intersects the two lists itself.
+    // Filters alone go through the same index, so four B-tree indexes that every append paid for go.
+    up: `
+      DROP INDEX audit_entries_actor;
+      DROP INDEX audit_entries_action;
+      DROP INDEX audit_entries_safety;
+      DROP INDEX audit_entries_outcome;
+      DROP TRIGGER audit_entries_fts;
+      DROP TABLE audit_fts;
+      CREATE VIRTUAL TABLE audit_fts USING fts5(action, target, details, actor, safety, outcome, content='audit_entries', content_rowid='seq', tokenize='unicode61');
+      INSERT INTO audit_fts (audit_fts) VALUES ('rebuild');
+      CREATE TRIGGER audit_entries_fts AFTER INSERT ON audit_entries BEGIN
+        INSERT INTO audit_fts (rowid, action, target, details, actor, safety, outcome) VALUES (new.seq, new.action, new.target, new.details, new.actor, new.safety, new.outcome);
+      END;
+    `,
+  },
 ]
