@@ -15,8 +15,8 @@ export interface ServeProcess {
 }
 
 /** Start `dwcp serve` on a free port with a fresh data folder, the way a user would. */
-export async function startServe(): Promise<ServeProcess> {
-  const home = mkdtempSync(join(tmpdir(), 'dwcp-e2e-'))
+export async function startServe(options: { home?: string } = {}): Promise<ServeProcess> {
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'dwcp-e2e-'))
   const child = spawn(process.execPath, [launcher, 'serve', '--port', '0'], { env: { ...process.env, DWCP_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
