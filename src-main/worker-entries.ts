@@ -5,6 +5,7 @@
  */
 export const WORKER_ENTRIES = {
   'audit-scan-worker': 'src-main/audit/scan-worker.ts',
+  'wasm-tenant-worker': 'src-main/wasm/tenant-worker.ts',
 } as const
 
 export type WorkerName = keyof typeof WORKER_ENTRIES
