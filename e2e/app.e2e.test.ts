@@ -18,7 +18,7 @@ mkdirSync(SHOTS, { recursive: true })
 const VIEWS = [
   { id: 'chat', title: 'Chat', engine: true },
   { id: 'fleet', title: 'Fleet', engine: true },
-  { id: 'wasm', title: 'WASM', engine: true },
+  { id: 'wasm', title: 'WASM', engine: false },
   { id: 'release', title: 'Release', engine: true },
   { id: 'protocol', title: 'Protocol', engine: true },
   { id: 'audit', title: 'Audit', engine: false },

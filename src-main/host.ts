@@ -26,6 +26,9 @@ import {
   verifyBackup,
 } from './store'
 import { TerminalNotFoundError, TerminalService } from './terminal'
+import { WasmError, WasmPool } from './wasm'
+import { wasmHandlers } from './handlers/wasm'
+import { Registry } from 'prom-client'
 import { PRODUCT_NAME, PRODUCT_VERSION } from './version'
 
 export type ShellKind = SystemInfo['shell']
@@ -46,6 +49,9 @@ export interface Host {
   readonly settings: SettingsService
   readonly terminals: TerminalService
   readonly audit: AuditService
+  readonly wasm: WasmPool
+  /** Prometheus series of every engine, served at /metrics. */
+  readonly metrics: Registry
   readonly events: EventBus
   readonly log: Logger
   /** Validate and run one call of the contract. */
@@ -74,8 +80,16 @@ export function createHost(options: HostOptions): Host {
   })
 
   // Engines: each is built here from its public index.ts and handed only what it needs.
+  const metrics = new Registry()
+  const wasm = new WasmPool({ scratchDir: join(options.home, 'wasm', 'scratch') })
+  mkdirSync(join(options.home, 'wasm', 'scratch'), { recursive: true })
+  wasm.metrics.register(metrics, {
+    activeInstances: () => wasm.stats().activeInstances,
+    cacheHitRate: () => wasm.cache.stats().hitRate,
+    cacheBytes: () => wasm.cache.stats().bytes,
+  })
 
-  const handlers = buildHandlers({ options, store, settings, terminals, events, audit })
+  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
     try {
@@ -98,12 +112,15 @@ export function createHost(options: HostOptions): Host {
     settings,
     terminals,
     audit,
+    wasm,
+    metrics,
     events,
     log,
     call,
     dropClient: (clientId) => terminals.closeOwner(clientId),
     async close() {
       terminals.closeAll()
+      await wasm.close()
       if (store.db.open) {
         if (options.shell === 'electron' || options.shell === 'server') audit.record({ actor: 'system', action: 'host.stop', target: options.shell, outcome: 'ok' })
         audit.close()
@@ -116,6 +133,7 @@ export function createHost(options: HostOptions): Host {
 }
 
 interface Parts {
+  wasm: WasmPool
   options: HostOptions
   store: Store
   settings: SettingsService
@@ -124,7 +142,7 @@ interface Parts {
   audit: AuditService
 }
 
-function buildHandlers({ options, store, settings, terminals, events, audit }: Parts): Handlers {
+function buildHandlers({ options, store, settings, terminals, events, audit, wasm }: Parts): Handlers {
   const audited = auditedBy(audit)
   const exportsDir = resolve(options.home, 'exports')
   // Over the API a bundle is named, and lives in <data folder>/exports; the CLI may give any path.
@@ -211,6 +229,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit }: P
     'terminal.close': (input, ctx) => (terminals.close(ctx.clientId, input.id), {}),
     'terminal.list': (_input, ctx) => terminals.list(ctx.clientId),
     // Each engine's handlers: src-main/handlers/<engine>.ts returns HandlersFor<its methods>.
+    ...wasmHandlers({ pool: wasm, home: options.home, audited }),
   }
 }
 
@@ -220,7 +239,7 @@ function engineStatuses(): EngineStatus[] {
     { id: 'store', name: 'Store', ready: true, detail: 'SQLite database, migrations, backup and restore' },
     { id: 'terminal', name: 'Terminal', ready: true, detail: 'Shells on real pseudo-terminals' },
     { id: 'audit', name: 'Audit log', ready: true, detail: 'Append-only, Merkle-hashed audit log with ML-DSA-signed heads' },
-    { id: 'wasm', name: 'WASM pool', ready: false, detail: 'The WebAssembly pool is not built yet', issue: 4 },
+    { id: 'wasm', name: 'WASM pool', ready: true, detail: 'Cached, pre-warmed, per-tenant WebAssembly execution (core modules, WASI preview 1)' },
     { id: 'protocol', name: 'Protocol peer', ready: false, detail: 'The DWCP v4/v3 wire protocol and edge agents are not built yet', issue: 5 },
     { id: 'orchestrator', name: 'Orchestrator', ready: false, detail: 'The edge device registry and placement are not built yet', issue: 6 },
     { id: 'release', name: 'Release manager', ready: false, detail: 'Feature flags and rollback to v3 are not built yet', issue: 7 },
@@ -228,11 +247,24 @@ function engineStatuses(): EngineStatus[] {
   ]
 }
 
+const WASM_ERROR_CODES: Record<WasmError['kind'], ApiError['code']> = {
+  bad_module: 'bad_request',
+  import: 'bad_request',
+  limit: 'conflict',
+  memory: 'bad_request',
+  timeout: 'bad_request',
+  trap: 'bad_request',
+  not_found: 'not_found',
+  bad_request: 'bad_request',
+  unavailable: 'unavailable',
+}
+
 function translate(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   if (err instanceof BackupError) return new ApiError(err.kind, err.message)
   if (err instanceof TerminalNotFoundError) return new ApiError('not_found', err.message)
   if (err instanceof AuditInputError || err instanceof ProofError || err instanceof BundleError) return new ApiError('bad_request', err.message)
+  if (err instanceof WasmError) return new ApiError(WASM_ERROR_CODES[err.kind], err.message)
   if (err instanceof RangeError) return new ApiError('not_found', err.message)
   return new ApiError('internal', err instanceof Error ? err.message : String(err))
 }

@@ -11,6 +11,7 @@ import { AuditView } from './views/AuditView'
 import { NotBuiltView } from './views/NotBuiltView'
 import { SettingsView } from './views/SettingsView'
 import { TerminalView } from './views/TerminalView'
+import { WasmView } from './views/WasmView'
 
 export function App() {
   const connection = useConnection((s) => s.state)
@@ -60,6 +61,8 @@ function ViewBody({ view }: { view: ViewDef }) {
       return <SettingsView />
     case 'audit':
       return <AuditView />
+    case 'wasm':
+      return <WasmView />
     default:
       return <NotBuiltView view={view} />
   }

@@ -79,6 +79,11 @@ export async function startServer(host: Host, options: ServerOptions): Promise<R
   }
 
   registerRestRoutes(app, host, bearerOk)
+  // Prometheus scrapes with the same bearer token (authorization.credentials in its scrape config).
+  app.get('/metrics', async (req, reply) => {
+    if (!bearerOk(req)) return reply.status(401).send(new ApiError('unauthorized', 'send Authorization: Bearer <token>').toBody())
+    return reply.header('content-type', host.metrics.contentType).send(await host.metrics.metrics())
+  })
   await registerStream(app, host, { bearerOk, sessions })
   await registerBrowserUi(app, options.rendererDir, { token, sessions })
 
@@ -106,6 +111,7 @@ function registerRestRoutes(app: FastifyInstance, host: Host, bearerOk: (req: Fa
     app.route({
       method: rest.method,
       url: rest.path,
+      ...(def.maxBodyBytes ? { bodyLimit: def.maxBodyBytes } : {}),
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         if (!def.public && !bearerOk(req)) {
           return reply.status(401).send(new ApiError('unauthorized', 'send Authorization: Bearer <token> (the token is printed by `dwcp token`)').toBody())

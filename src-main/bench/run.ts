@@ -4,10 +4,12 @@
  */
 import { auditBench } from './audit'
 import { startupBench } from './startup'
+import { wasmBench } from './wasm'
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   startup: startupBench,
   audit: auditBench,
+  wasm: wasmBench,
 }
 
 async function main(): Promise<void> {

@@ -16,6 +16,7 @@ import { PROTOCOL_VERSIONS } from '../protocol'
 import { restoreIntoDamagedHome, StoreCorruptError } from '../store'
 import { PRODUCT_VERSION } from '../version'
 import { asPath, call, printJson, withHost } from './shared'
+import { registerWasmCommands } from './wasm'
 import { formatAuditEntry, formatAuditReport, formatBackup, formatBytes, formatVerdict } from './format'
 import { localAuditFingerprint, verifyBundleFile } from '../audit'
 
@@ -141,6 +142,8 @@ function filterFrom(opts: FilterOptions): Record<string, string> {
 }
 
 function registerAuditCommands(program: Command): void {
+  registerWasmCommands(program)
+
   const audit = program.command('audit').description('the tamper-evident audit log: list, verify, export and review bundles')
 
   audit
@@ -275,7 +278,7 @@ export async function main(argv = process.argv): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return
-      if (err.code === 'dwcp.port') process.stderr.write(`dwcp: ${err.message}\n`)
+      if (err.code === 'dwcp.port' || err.code === 'dwcp.usage') process.stderr.write(`dwcp: ${err.message}\n`)
       process.exitCode = err.exitCode || 2
       return
     }

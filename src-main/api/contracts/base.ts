@@ -20,6 +20,8 @@ export interface MethodDef<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   rest?: { method: HttpMethod; path: `/v4/${string}` }
   /** Calls answered without a token (only health). */
   public?: boolean
+  /** Largest HTTP body the call accepts, when more than the server's default (4 MiB). */
+  maxBodyBytes?: number
 }
 
 export function def<I extends z.ZodType, O extends z.ZodType>(d: MethodDef<I, O>): MethodDef<I, O> {
