@@ -60,7 +60,32 @@ describe('dwcp serve: REST', () => {
     expect((await fetch(`${base}/v4/system/info`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401)
     const ok = await fetch(`${base}/v4/system/info`, { headers: auth })
     expect(ok.status).toBe(200)
-    expect((await ok.json()).engines.find((e: { id: string }) => e.id === 'wasm')).toMatchObject({ ready: false, issue: 4 })
+    const engines = (await ok.json()).engines as { id: string }[]
+    expect(engines.find((e) => e.id === 'wasm')).toMatchObject({ ready: true })
+    expect(engines.find((e) => e.id === 'protocol')).toMatchObject({ ready: false, issue: 5 })
+  })
+
+  it('runs WebAssembly over REST and serves the pool’s figures, also to Prometheus', async () => {
+    const { base, auth } = await start()
+    const post = (body: unknown) => fetch(`${base}/v4/wasm/execute`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const ran = await post({ module: { builtin: 'http' }, inputText: 'GET /fleet HTTP/1.1\r\n\r\n', tenant: 'rest' })
+    expect(ran.status).toBe(200)
+    expect((await ran.json()).outputText).toContain('hello from wasm: /fleet')
+
+    const escape = await post({ module: { builtin: 'trivial' }, wasi: { preopens: { '/etc': '/etc' } }, tenant: 'rest' })
+    expect(escape.status).toBe(403)
+    expect((await escape.json()).error.message).toMatch(/only see folders in .*wasm\/files\/rest/)
+    const hostile = await post({ module: { base64: Buffer.from('not wasm').toString('base64') }, invoke: 'f' })
+    expect(hostile.status).toBe(400)
+    expect((await hostile.json()).error.message).toMatch(/not a WebAssembly binary/)
+
+    const metrics = await (await fetch(`${base}/v4/wasm/metrics`, { headers: auth })).json()
+    expect(metrics.coldCalls).toBe(1)
+    expect(metrics.tenants).toContainEqual(expect.objectContaining({ name: 'rest', calls: 1 }))
+    expect((await fetch(`${base}/metrics`)).status).toBe(401)
+    const scraped = await (await fetch(`${base}/metrics`, { headers: auth })).text()
+    expect(scraped).toMatch(/dwcp_wasm_calls_total\{start="cold",outcome="ok"\} 1/)
+    expect(scraped).toMatch(/dwcp_wasm_active_instances 1/)
   })
 
   it('answers 404 for an unknown route and 400 with zod issues for a bad body, writing nothing', async () => {

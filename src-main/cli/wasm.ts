@@ -36,12 +36,13 @@ export function registerWasmCommands(program: Command): void {
         const preopens = Object.fromEntries(opts.dir.map(parseDir))
         const env = Object.fromEntries(opts.env.map(parseEnv))
         const input = opts.input ? readFileSync(opts.input === '-' ? 0 : resolve(opts.input)) : undefined
-        const numbers = opts.invoke ? args.map(parseNumber) : []
+        const callArgs = opts.invoke || ('builtin' in module) ? args.map(parseArgument) : []
         // Straight to the pool rather than through the contract: a WASI program here shares this
         // terminal's stdin/stdout/stderr, which no API call can carry. It is audited the same way.
         const result = await host.wasm.execute({
           module,
-          ...(opts.invoke ? { invoke: opts.invoke, args: numbers } : {}),
+          ...(opts.invoke ? { invoke: opts.invoke } : {}),
+          ...(callArgs.length ? { args: callArgs } : {}),
           ...(input ? { input: new Uint8Array(input) } : {}),
           ...(!opts.invoke && !input && !('builtin' in module) ? { wasi: { args, env, preopens, stdin: 'inherit' as const, output: opts.json ? ('capture' as const) : ('inherit' as const) } } : {}),
           ...(opts.tenant ? { tenant: opts.tenant } : {}),
@@ -102,10 +103,10 @@ function parseEnv(spec: string): [string, string] {
   return [spec.slice(0, at), spec.slice(at + 1)]
 }
 
-function parseNumber(value: string): number {
+/** Arguments of --invoke: numbers where they read as numbers, text otherwise (components take strings). */
+function parseArgument(value: string): number | string {
   const n = Number(value)
-  if (!Number.isFinite(n)) throw new CommanderError(2, 'dwcp.usage', `"${value}" is not a number (arguments of --invoke are numbers)`)
-  return n
+  return value.trim() !== '' && Number.isFinite(n) ? n : value
 }
 
 function positive(flag: string) {

@@ -2,7 +2,7 @@
  * The workloads that ship with the app, built from native/wasm/*.wat into resources/wasm/ (see
  * native/build-wasm.mjs and native/wasm/abi.md). The demo fleet and the benchmarks use them.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { projectRoot } from '../paths'
 import { WasmError } from './errors'
@@ -21,6 +21,7 @@ export const BUILTIN_WORKLOADS: readonly BuiltinWorkload[] = [
   { name: 'hash', description: 'FNV-1a 64-bit digest of the input bytes', defaultExport: 'run', bytes: true },
   { name: 'transform', description: 'image-like: RGBA pixels (u32 width, u32 height, pixels) to grayscale', defaultExport: 'run', bytes: true },
   { name: 'http', description: 'HTTP-like request handler: a request in, a full response out', defaultExport: 'run', bytes: true },
+  { name: 'greeter', description: 'a WebAssembly component (jco): greet(name), add(a, b), word-count(text)', defaultExport: 'greet', bytes: false },
 ]
 
 export function builtinWorkload(name: string): BuiltinWorkload {
@@ -35,7 +36,8 @@ export function builtinBytes(name: string, dir = join(projectRoot(), 'resources'
   builtinWorkload(name)
   let bytes = bytesCache.get(name)
   if (!bytes) {
-    bytes = new Uint8Array(readFileSync(join(dir, `${name}.wasm`)))
+    const file = existsSync(join(dir, `${name}.wasm`)) ? `${name}.wasm` : `${name}.component.wasm`
+    bytes = new Uint8Array(readFileSync(join(dir, file)))
     bytesCache.set(name, bytes)
   }
   return bytes

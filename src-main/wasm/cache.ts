@@ -8,7 +8,9 @@ export interface CachedModule {
   key: string
   sha256: string
   name: string
-  module: WebAssembly.Module
+  /** The compiled core module; null for a component, whose bindings live on disk (components.ts). */
+  module: WebAssembly.Module | null
+  component?: { dir: string; imports: string[] }
   bytes: number
   capPages: number
   exports: string[]

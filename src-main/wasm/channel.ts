@@ -67,6 +67,8 @@ export type WorkerRequest =
   | { id: number; type: 'bind'; key: string; exportName: string }
   | { id: number; type: 'call'; key: string; exportName: string; args: number[]; input?: Uint8Array; fresh?: boolean }
   | { id: number; type: 'wasi'; key: string; module: WebAssembly.Module; capPages: number; invoke?: string; args: string[]; env: Record<string, string>; preopens: Record<string, string>; stdio: WasiStdio }
+  | { id: number; type: 'component-load'; key: string; dir: string; imports: string[]; capPages: number }
+  | { id: number; type: 'component-call'; key: string; exportName: string; args: (number | string)[] }
   | { id: number; type: 'drop'; key: string }
   | { id: number; type: 'stats' }
 

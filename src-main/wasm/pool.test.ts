@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
@@ -157,4 +157,27 @@ describe('the WASM pool contains', () => {
     expect(stats.warmCalls).toBeGreaterThan(0)
     expect(stats.cache.hitRate).toBeGreaterThan(0)
   })
+})
+
+describe('WebAssembly components', () => {
+  it('the built-in component (componentize-js → jco): transpiled once, kept by its hash, then called like any workload', async () => {
+    const first = await pool.execute({ module: { builtin: 'greeter' }, invoke: 'greet', args: ['edge-001'], tenant: 'components', timeoutMs: 60_000 })
+    expect(first).toMatchObject({ mode: 'call', values: ['hello, edge-001 (from a WebAssembly component)'], cold: true })
+    expect((await pool.execute({ module: { builtin: 'greeter' }, invoke: 'add', args: [2, 40], tenant: 'components' })).values).toEqual([42])
+    const words = await pool.execute({ module: { builtin: 'greeter' }, invoke: 'wordCount', input: new TextEncoder().encode('one two  three\nfour'), tenant: 'components' })
+    expect(words).toMatchObject({ values: [4], cold: false })
+    await expect(pool.execute({ module: { builtin: 'greeter' }, invoke: 'shout', args: ['x'], tenant: 'components' })).rejects.toThrow(/exports no function "shout" \(it exports: add, greet, wordCount\)/)
+
+    // A second pool (the next start of the app) finds the transpiled component on disk.
+    const componentsDir = (pool as unknown as { components: { root: string } }).components.root
+    const manifest = join(componentsDir, first.module.sha256, 'component.json')
+    const transpiledAt = statSync(manifest).mtimeMs
+    const again = new WasmPool({ componentsDir })
+    try {
+      expect((await again.execute({ module: { builtin: 'greeter' }, args: ['again'], tenant: 'components' })).values).toEqual(['hello, again (from a WebAssembly component)'])
+      expect(statSync(manifest).mtimeMs).toBe(transpiledAt)
+    } finally {
+      await again.close()
+    }
+  }, 120_000)
 })

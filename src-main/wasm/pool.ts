@@ -10,6 +10,7 @@ import { isAbsolute, join, relative, sep } from 'node:path'
 import { binaryKind, capMemory, checkLayout, PAGE_BYTES, readLayout } from './binary'
 import { builtinBytes, builtinWorkload } from './builtins'
 import { ModuleCache, type CachedModule } from './cache'
+import { ComponentStore } from './components'
 import { WasmError } from './errors'
 import { WasmMetrics } from './metrics'
 import { TenantWorker } from './tenant-worker-handle'
@@ -31,7 +32,8 @@ export interface ExecuteRequest {
   module: ModuleRef
   /** Export to call. A WASI command without one runs its _start. */
   invoke?: string
-  args?: number[]
+  /** Numbers for core functions; components also take strings. */
+  args?: (number | string)[]
   input?: Uint8Array
   wasi?: WasiOptions
   tenant?: string
@@ -67,6 +69,8 @@ export interface WasmPoolOptions {
   maxConcurrentPerTenant?: number
   /** Directory for captured WASI output (default: the system temp folder). */
   scratchDir?: string
+  /** Where transpiled components are kept by content hash (default: <scratchDir>/components). */
+  componentsDir?: string
   metrics?: WasmMetrics
 }
 
@@ -90,7 +94,8 @@ export class WasmPool {
   private readonly tenants = new Map<string, Tenant>()
   /** Host directories preopened so far, by real path, with the tenant that owns each. */
   private readonly preopenOwners = new Map<string, string>()
-  private readonly options: Required<Omit<WasmPoolOptions, 'metrics' | 'scratchDir'>> & { scratchDir: string }
+  private readonly options: Required<Omit<WasmPoolOptions, 'metrics' | 'scratchDir' | 'componentsDir'>> & { scratchDir: string }
+  private readonly components: ComponentStore
   private closed = false
 
   constructor(options: WasmPoolOptions = {}) {
@@ -106,6 +111,7 @@ export class WasmPool {
       scratchDir: options.scratchDir ?? tmpdir(),
     }
     this.cache = new ModuleCache(this.options.cacheBytes)
+    this.components = new ComponentStore(options.componentsDir ?? join(this.options.scratchDir, 'dwcp-components'))
     this.metrics = options.metrics ?? new WasmMetrics()
   }
 
@@ -149,6 +155,7 @@ export class WasmPool {
     await Promise.all(
       workers.map(async (worker, i) => {
         const share = Math.floor(wanted / workers.length) + (i < wanted % workers.length ? 1 : 0)
+        if (!entry.module) throw new WasmError('bad_request', 'components are instantiated on their first call, not pre-warmed')
         const count = (await worker.request({ type: 'load', key: entry.key, module: entry.module, capPages: entry.capPages, instances: share }, this.options.maxTimeoutMs)) as number
         worker.loaded.set(entry.key, count)
       }),
@@ -236,7 +243,24 @@ export class WasmPool {
 
     const started = performance.now()
     if (binaryKind(bytes) === 'component') {
-      throw new WasmError('bad_module', 'this is a WebAssembly component (WASI preview 2); the pool runs core modules (WASI preview 1) — components are not supported yet')
+      const prepared = await this.components.prepare(bytes, sha256)
+      const entry: CachedModule = {
+        key,
+        sha256,
+        name,
+        module: null,
+        component: { dir: prepared.dir, imports: prepared.imports },
+        bytes: bytes.length,
+        capPages,
+        exports: prepared.exports.map((e) => `${e} (function)`),
+        imports: prepared.imports,
+        isCommand: false,
+        compileMs: Math.round((performance.now() - started) * 100) / 100,
+        hits: 0,
+        lastUsed: Date.now(),
+      }
+      this.cache.put(entry)
+      return { entry, compiled: true }
     }
     const layout = readLayout(bytes)
     checkLayout(layout, capPages)
@@ -270,6 +294,7 @@ export class WasmPool {
   }
 
   private async run(tenant: Tenant, entry: CachedModule, request: ExecuteRequest, timeoutMs: number, compiled: boolean): Promise<Omit<ExecuteResult, 'tenant' | 'module' | 'durationUs'>> {
+    if (entry.component) return this.runComponent(tenant, entry, request, timeoutMs, compiled)
     const isCommand = entry.isCommand
     const builtin = 'builtin' in request.module ? builtinWorkload(request.module.builtin) : undefined
     if (request.wasi || (isCommand && !request.invoke)) return this.runWasi(tenant, entry, request, timeoutMs, compiled)
@@ -280,7 +305,7 @@ export class WasmPool {
     let cold = compiled
     if (!worker.loaded.has(entry.key)) {
       if (this.instancesOf(tenant) >= this.options.maxInstancesPerTenant) throw new WasmError('limit', `tenant "${tenant.name}" holds ${this.instancesOf(tenant)} instances (the limit is ${this.options.maxInstancesPerTenant})`)
-      worker.loaded.set(entry.key, (await worker.request({ type: 'load', key: entry.key, module: entry.module, capPages: entry.capPages, instances: 1 }, timeoutMs)) as number)
+      worker.loaded.set(entry.key, (await worker.request({ type: 'load', key: entry.key, module: entry.module!, capPages: entry.capPages, instances: 1 }, timeoutMs)) as number)
       cold = true
     }
     const callableKey = `${entry.key}#${invoke}`
@@ -289,7 +314,7 @@ export class WasmPool {
       callable = (await worker.request({ type: 'bind', key: entry.key, exportName: invoke }, timeoutMs)) as number
       worker.callables.set(callableKey, callable)
     }
-    const args = request.args ?? []
+    const args = numbersOnly(request.args ?? [])
     if (request.input || builtin?.bytes) {
       const input = request.input ?? new Uint8Array()
       const slow = async () => ((await worker.request({ type: 'call', key: entry.key, exportName: invoke, args, input, fresh: request.fresh }, timeoutMs)) as { output: Uint8Array }).output
@@ -306,10 +331,26 @@ export class WasmPool {
       }
       return { mode: 'bytes', invoke, output: new Uint8Array(output.buffer, output.byteOffset, output.byteLength), cold }
     }
-    if (args.some((a) => typeof a !== 'number' || !Number.isFinite(a))) throw new WasmError('bad_request', 'arguments must be finite numbers')
     const values = request.fresh
       ? ((await worker.request({ type: 'call', key: entry.key, exportName: invoke, args, fresh: true }, timeoutMs)) as { values: (number | string)[] }).values
       : (await worker.call(callable, args, timeoutMs)).map((v) => (typeof v === 'bigint' ? v.toString() : v))
+    return { mode: 'call', invoke, values, cold }
+  }
+
+  private async runComponent(tenant: Tenant, entry: CachedModule, request: ExecuteRequest, timeoutMs: number, compiled: boolean): Promise<Omit<ExecuteResult, 'tenant' | 'module' | 'durationUs'>> {
+    const builtin = 'builtin' in request.module ? builtinWorkload(request.module.builtin) : undefined
+    const invoke = request.invoke ?? builtin?.defaultExport ?? (entry.exports.length === 1 ? entry.exports[0].replace(/ \(function\)$/, '') : undefined)
+    if (!invoke) throw new WasmError('bad_request', `name the function to call (the component exports: ${entry.exports.map((e) => e.replace(/ \(function\)$/, '')).join(', ')})`)
+    const worker = this.pickWorker(tenant)
+    let cold = compiled
+    if (!worker.loaded.has(entry.key)) {
+      if (this.instancesOf(tenant) >= this.options.maxInstancesPerTenant) throw new WasmError('limit', `tenant "${tenant.name}" holds ${this.instancesOf(tenant)} instances (the limit is ${this.options.maxInstancesPerTenant})`)
+      await worker.request({ type: 'component-load', key: entry.key, dir: entry.component!.dir, imports: entry.component!.imports, capPages: entry.capPages }, Math.max(timeoutMs, 30_000))
+      worker.loaded.set(entry.key, 1)
+      cold = true
+    }
+    const args = [...(request.args ?? []), ...(request.input ? [new TextDecoder().decode(request.input)] : [])]
+    const { values } = (await worker.request({ type: 'component-call', key: entry.key, exportName: invoke, args }, timeoutMs)) as { values: (number | string)[] }
     return { mode: 'call', invoke, values, cold }
   }
 
@@ -325,7 +366,7 @@ export class WasmPool {
         {
           type: 'wasi',
           key: entry.key,
-          module: entry.module,
+          module: entry.module!,
           capPages: entry.capPages,
           ...(request.invoke ? { invoke: request.invoke } : {}),
           args: [entry.name, ...(wasi.args ?? [])],
@@ -401,6 +442,11 @@ export class WasmPool {
   private instancesOfKey(tenant: Tenant, key: string): number {
     return tenant.workers.filter((w) => w.alive).reduce((n, w) => n + (w.loaded.get(key) ?? 0), 0)
   }
+}
+
+function numbersOnly(args: (number | string)[]): number[] {
+  if (args.some((a) => typeof a !== 'number' || !Number.isFinite(a))) throw new WasmError('bad_request', 'arguments of a core module function must be finite numbers')
+  return args as number[]
 }
 
 // Built-in modules are the same bytes every call: remember their digest rather than rehash.

@@ -4,7 +4,9 @@
  * woken for a fast call or to drain its port (see channel.ts).
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
-import { closeSync, fstatSync, openSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { WASI } from 'node:wasi'
 import {
   ARGC,
@@ -28,6 +30,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from './channel'
+import { capMemory, readLayout } from './binary'
 
 const { channel: buffer, port } = workerData as { channel: SharedArrayBuffer; port: MessagePort }
 const { control, numbers, bytes } = openChannel(buffer)
@@ -50,6 +53,35 @@ interface Loaded {
 }
 
 const loaded = new Map<string, Loaded>()
+/** Instantiated components by key: their exported functions. */
+const components = new Map<string, Record<string, unknown>>()
+
+/**
+ * Import a transpiled component's bindings and instantiate it: its core modules compiled here with
+ * the memory cap, its WASI imports (only those ComponentStore allowed) served by preview2-shim.
+ */
+async function loadComponent(req: Extract<WorkerRequest, { type: 'component-load' }>): Promise<string[]> {
+  const bindings = (await import(pathToFileURL(join(req.dir, 'component.mjs')).href)) as { instantiate(getCoreModule: (name: string) => WebAssembly.Module, imports: Record<string, unknown>): Record<string, unknown> }
+  const shim = req.imports.length ? ((await import('@bytecodealliance/preview2-shim')) as Record<string, Record<string, unknown>>) : {}
+  const imports: Record<string, unknown> = {}
+  for (const name of req.imports) {
+    const [, pkg, iface] = /^wasi:([a-z]+)\/([a-z-]+)/.exec(name) ?? []
+    const provided = pkg && iface ? shim[pkg]?.[iface.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] : undefined
+    if (!provided) throw new CallError('import', `the pool cannot provide ${name}`)
+    imports[name] = provided
+    imports[name.replace(/@.*$/, '')] = provided
+  }
+  const getCoreModule = (name: string) => {
+    const bytes = new Uint8Array(readFileSync(join(req.dir, name)))
+    return new WebAssembly.Module(capMemory(bytes, readLayout(bytes), req.capPages) as BufferSource)
+  }
+  try {
+    components.set(req.key, bindings.instantiate(getCoreModule, imports))
+  } catch (err) {
+    throw new CallError('import', `the component cannot be instantiated: ${(err as Error).message}`)
+  }
+  return Object.keys(components.get(req.key)!)
+}
 const callables: { key: string; exportName: string }[] = []
 
 function instantiate(entry: Loaded): WebAssembly.Instance {
@@ -215,6 +247,22 @@ function runWasiWith(req: Extract<WorkerRequest, { type: 'wasi' }>, stdin: numbe
 
 function handle(req: WorkerRequest): unknown {
   switch (req.type) {
+    case 'component-load':
+      return loadComponent(req)
+    case 'component-call': {
+      const component = components.get(req.key)
+      if (!component) throw new CallError('not_found', 'the component is not loaded in this worker')
+      const fn = component[req.exportName]
+      if (typeof fn !== 'function') {
+        throw new CallError('not_found', `the component exports no function "${req.exportName}" (it exports: ${Object.keys(component).filter((k) => typeof component[k] === 'function').join(', ') || 'none'})`)
+      }
+      try {
+        const value = fn(...req.args)
+        return { values: results(value).map((v) => (typeof v === 'bigint' ? v.toString() : typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v))) }
+      } catch (err) {
+        throw new CallError(err instanceof TypeError ? 'bad_request' : 'trap', `the component failed: ${(err as Error)?.message ?? String(err)}`)
+      }
+    }
     case 'load': {
       const entry = loaded.get(req.key) ?? { module: req.module, capPages: req.capPages, instances: [] }
       loaded.set(req.key, entry)
@@ -246,10 +294,12 @@ function handle(req: WorkerRequest): unknown {
       return runWasi(req)
     case 'drop':
       loaded.delete(req.key)
+      components.delete(req.key)
       return null
     case 'stats': {
       let instances = 0
       let memoryBytes = 0
+      instances += components.size
       for (const entry of loaded.values()) {
         instances += entry.instances.length
         for (const i of entry.instances) if (i.exports.memory instanceof WebAssembly.Memory) memoryBytes += i.exports.memory.buffer.byteLength
@@ -259,12 +309,14 @@ function handle(req: WorkerRequest): unknown {
   }
 }
 
-function drainPort(): void {
+async function drainPort(): Promise<void> {
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const req = m.message as WorkerRequest
     let reply: WorkerReply
     try {
-      reply = { id: req.id, ok: true, value: handle(req) }
+      // Components load their bindings with import(), so their requests are awaited; while they
+      // are, this thread's event loop runs.
+      reply = { id: req.id, ok: true, value: await handle(req) }
     } catch (err) {
       const e = err instanceof CallError ? err : new CallError('trap', (err as Error)?.message ?? String(err))
       reply = { id: req.id, ok: false, kind: e.kind, message: e.message }
@@ -296,7 +348,7 @@ for (;;) {
   const op = control[OP]
   control[STATUS] = OK
   if (op === OP_MESSAGES) {
-    drainPort()
+    await drainPort()
   } else if (op === OP_CALL || op === OP_BYTES) {
     try {
       fastCall()

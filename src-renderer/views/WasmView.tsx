@@ -107,8 +107,9 @@ function RunCard() {
   const submit = async (event?: FormEvent) => {
     event?.preventDefault()
     setProblem(null)
-    const numbers = args.trim() ? args.trim().split(/[\s,]+/).map(Number) : []
-    if (numbers.some((n) => !Number.isFinite(n))) return setProblem('Arguments are numbers, separated by spaces.')
+    // Numbers where they read as numbers; a component's functions also take words.
+    const numbers = args.trim() ? args.trim().split(/[\s,]+/).map((a) => (Number.isFinite(Number(a)) ? Number(a) : a)) : []
+    if (!builtin?.name.includes('greeter') && source.kind === 'builtin' && numbers.some((n) => typeof n === 'string')) return setProblem('Arguments are numbers, separated by spaces.')
     const request: CallInput<'wasm.execute'> = {
       module: source.kind === 'builtin' ? { builtin: source.name } : { base64: await fileToBase64(source.file), name: source.file.name },
       tenant: tenant.trim() || 'default',
@@ -179,7 +180,7 @@ function RunCard() {
           <Field id={ids.invoke} label="Export to call">
             <input id={ids.invoke} className="input input-mono" value={invoke} onChange={(e) => setInvoke(e.target.value)} placeholder={builtin ? builtin.defaultExport : isUpload ? '_start (WASI)' : ''} data-testid="wasm-invoke" />
           </Field>
-          <Field id={ids.args} label={isUpload && !invoke ? 'Program arguments' : 'Arguments (numbers)'}>
+          <Field id={ids.args} label={isUpload && !invoke ? 'Program arguments' : 'Arguments'}>
             <input id={ids.args} className="input input-mono" value={args} onChange={(e) => setArgs(e.target.value)} placeholder={source.kind === 'builtin' && source.name === 'trivial' ? '2 40' : ''} data-testid="wasm-args" />
           </Field>
           <Field id={ids.tenant} label="Tenant">

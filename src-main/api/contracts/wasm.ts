@@ -18,7 +18,8 @@ export const WasmExecuteInput = z
   .object({
     module: WasmModuleRef,
     invoke: z.string().min(1).max(255).optional(),
-    args: z.array(z.number().finite()).max(8).optional(),
+    /** Numbers for a core module's function; a component's functions also take strings. */
+    args: z.array(z.union([z.number().finite(), z.string().max(1024 * 1024)])).max(8).optional(),
     /** Bytes for the byte-ABI workloads (hash, transform, http): base64, or text as UTF-8. */
     inputBase64: z.string().max(MAX_WASM_BASE64_CHARS).optional(),
     inputText: z.string().max(16 * 1024 * 1024).optional(),
