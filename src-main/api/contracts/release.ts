@@ -1,10 +1,4 @@
-/** Calls and events of the Release manager (issue #7). */
-import { z } from 'zod'
-import { def } from './base'
-
+/** Calls and events of the Release manager (issue #7): none yet. */
 export const releaseMethods = {} as const
 
 export const releaseEvents = {} as const
-
-void z
-void def
