@@ -49,7 +49,7 @@ export async function buildComponents({ force = false } = {}) {
   try {
     ;({ componentize } = await import('@bytecodealliance/componentize-js'))
   } catch {
-    console.warn('componentize-js is not installed: keeping the committed resources/wasm/*.component.wasm')
+    console.warn('componentize-js is not installed (npm install --no-save @bytecodealliance/componentize-js): keeping the committed resources/wasm/*.component.wasm')
     return []
   }
   for (const name of stale) {
