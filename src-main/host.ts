@@ -105,6 +105,10 @@ export function createHost(options: HostOptions): Host {
   log.info({ home: options.home, shell: options.shell, version: PRODUCT_VERSION }, 'host started')
   if (options.shell === 'electron' || options.shell === 'server') {
     audit.record({ actor: 'system', action: 'host.start', target: options.shell, outcome: 'ok', details: { version: PRODUCT_VERSION } })
+    // A running host keeps a warm worker with the built-in workloads, so the first call is not a cold one.
+    for (const builtin of ['trivial', 'hash', 'transform', 'http']) {
+      wasm.prewarm({ builtin }).catch((err: Error) => log.warn({ builtin, err: err.message }, 'could not pre-warm a built-in workload'))
+    }
   }
   return {
     home: options.home,
