@@ -13,7 +13,7 @@ import { openSqlite } from '../store'
 import { startWorker } from '../workers'
 import { EMPTY_ROOT } from './merkle'
 import { foldRoot, pushNode, scanRange, type Border, type ScanResult, type ScanTask } from './scan'
-import { checkHeadSignature, Failure, type HeadToCheck, type VerifyProblem, type VerifyReport } from './verify'
+import { checkHeadSignature, Failure, headMismatch, removedFromEnd, treeMismatch, type HeadToCheck, type VerifyProblem, type VerifyReport } from './verify'
 
 export interface LiveVerifyInput {
   /** The database file; workers open their own read-only connections to it. */
@@ -61,7 +61,7 @@ async function verifyPass(input: LiveVerifyInput, textFromSql: boolean): Promise
   })
   try {
     for (const head of heads) checkHeadSignature(head, input.keys)
-    for (const head of heads) if (head.size === 0 && head.rootHash !== EMPTY_ROOT.toString('base64')) throw await headMismatch(head, scanner, input.total, rangeSize)
+    for (const head of heads) if (head.size === 0 && head.rootHash !== EMPTY_ROOT.toString('base64')) throw await namedHeadMismatch(head, scanner, input.total, rangeSize)
 
     const tasks: ScanTask[] = []
     for (let from = 0; from < input.total; from += rangeSize) {
@@ -77,7 +77,7 @@ async function verifyPass(input: LiveVerifyInput, textFromSql: boolean): Promise
         if (head.size <= task.from || head.size > task.to) continue
         const cut = result.cuts.find(([size]) => size === head.size)
         if (!cut) break // the range stopped at a problem before this head
-        if (foldRoot([...border, ...cut[1]], EMPTY_ROOT).toString('base64') !== head.rootHash) throw await headMismatch(head, scanner, input.total, rangeSize)
+        if (foldRoot([...border, ...cut[1]], EMPTY_ROOT).toString('base64') !== head.rootHash) throw await namedHeadMismatch(head, scanner, input.total, rangeSize)
       }
       checked = task.from + result.scanned
       if (result.problem) throw new Failure(result.problem)
@@ -85,13 +85,10 @@ async function verifyPass(input: LiveVerifyInput, textFromSql: boolean): Promise
     }
 
     if (input.expectedRoot && !foldRoot(border, EMPTY_ROOT).equals(input.expectedRoot)) {
-      const seq = await findChanged(scanner, input.total, rangeSize)
-      throw new Failure({ seq, message: seq === null ? 'the entries do not match the Merkle tree recorded as they were appended' : `entry #${seq} was changed: it no longer matches the leaf hash recorded when it was appended` })
+      throw treeMismatch(await findChanged(scanner, input.total, rangeSize))
     }
     const beyond = heads.find((h) => h.size > input.total)
-    if (beyond) {
-      throw new Failure({ seq: input.total, headId: beyond.id, message: `a signed head covers ${beyond.size} entries but the log holds only ${input.total}: entries from #${input.total} on were removed` })
-    }
+    if (beyond) throw removedFromEnd(beyond, input.total)
     input.onProgress?.(input.total, input.total)
     return report()
   } catch (err) {
@@ -109,11 +106,8 @@ function join(border: Border, next: Border): Border {
   return joined
 }
 
-async function headMismatch(head: HeadToCheck, scanner: RangeScanner, size: number, rangeSize: number): Promise<Failure> {
-  const label = head.id !== undefined ? `signed head #${head.id}` : 'the signed head'
-  const seq = await findChanged(scanner, Math.min(head.size, size), rangeSize)
-  const which = seq === null ? 'an entry was rewritten' : `entry #${seq} was changed`
-  return new Failure({ seq, headId: head.id, message: `${which}: the entries up to #${head.size - 1} no longer match ${label} (size ${head.size})` })
+async function namedHeadMismatch(head: HeadToCheck, scanner: RangeScanner, size: number, rangeSize: number): Promise<Failure> {
+  return headMismatch(head, await findChanged(scanner, Math.min(head.size, size), rangeSize))
 }
 
 /** The naming pass: the first entry whose hash differs from the leaf recorded when it was appended. */

@@ -113,13 +113,9 @@ export async function verifyFullLog(input: FullVerifyInput): Promise<VerifyRepor
     }
     if (pending.length > 0) await checkHeadRoot(pending[0], null, input)
     if (input.expectedRoot && tree.size === input.total && !tree.root().equals(input.expectedRoot)) {
-      const seq = await findRewrittenEntry(tree.size, input)
-      throw new Failure({ seq, message: seq === null ? 'the entries do not match the Merkle tree recorded as they were appended' : `entry #${seq} was changed: it no longer matches the leaf hash recorded when it was appended` })
+      throw treeMismatch(await findRewrittenEntry(tree.size, input))
     }
-    if (nextHead < heads.length) {
-      const head = heads[nextHead]
-      throw new Failure({ seq: tree.size, headId: head.id, message: `a signed head covers ${head.size} entries but the log holds only ${tree.size}: entries from #${tree.size} on were removed` })
-    }
+    if (nextHead < heads.length) throw removedFromEnd(heads[nextHead], tree.size)
     input.onProgress?.(tree.size, input.total)
     return report()
   } catch (err) {
@@ -145,10 +141,26 @@ export function checkHeadSignature(head: HeadToCheck, keys: FullVerifyInput['key
 
 async function checkHeadRoot(head: HeadToCheck, tree: MerkleAccumulator | null, input: FullVerifyInput): Promise<void> {
   if (tree && tree.root().toString('base64') === head.rootHash) return
+  throw headMismatch(head, await findRewrittenEntry(head.size, input))
+}
+
+// The verdicts both verifiers (this one and verify-live.ts) give, worded once.
+
+/** The entries up to a signed head no longer hash to its root; `seq` is the changed entry, when known. */
+export function headMismatch(head: HeadToCheck, seq: number | null): Failure {
   const label = head.id !== undefined ? `signed head #${head.id}` : `the signed head`
-  const seq = await findRewrittenEntry(head.size, input)
   const which = seq === null ? 'an entry was rewritten' : `entry #${seq} was changed`
-  throw new Failure({ seq, headId: head.id, message: `${which}: the entries up to #${head.size - 1} no longer match ${label} (size ${head.size})` })
+  return new Failure({ seq, headId: head.id, message: `${which}: the entries up to #${head.size - 1} no longer match ${label} (size ${head.size})` })
+}
+
+/** The entries no longer match the tree recorded as they were appended. */
+export function treeMismatch(seq: number | null): Failure {
+  return new Failure({ seq, message: seq === null ? 'the entries do not match the Merkle tree recorded as they were appended' : `entry #${seq} was changed: it no longer matches the leaf hash recorded when it was appended` })
+}
+
+/** A signed head covers more entries than the log holds. */
+export function removedFromEnd(head: HeadToCheck, size: number): Failure {
+  return new Failure({ seq: size, headId: head.id, message: `a signed head covers ${head.size} entries but the log holds only ${size}: entries from #${size} on were removed` })
 }
 
 /** Name the rewritten entry by comparing with the leaf hashes recorded at append time, when we have them. */
