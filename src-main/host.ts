@@ -28,6 +28,8 @@ import {
 import { TerminalNotFoundError, TerminalService } from './terminal'
 import { WasmError, WasmPool } from './wasm'
 import { wasmHandlers } from './handlers/wasm'
+import { RELEASE_MIGRATIONS, ReleaseError, ReleaseManager } from './release'
+import { releaseHandlers } from './handlers/release'
 import { Registry } from 'prom-client'
 import { PRODUCT_NAME, PRODUCT_VERSION } from './version'
 
@@ -50,6 +52,8 @@ export interface Host {
   readonly terminals: TerminalService
   readonly audit: AuditService
   readonly wasm: WasmPool
+  /** Feature flags, the alpha program and rollback to v3; `release.isEnabled(flag, user?)` gates features. */
+  readonly release: ReleaseManager
   /** Prometheus series of every engine, served at /metrics. */
   readonly metrics: Registry
   readonly events: EventBus
@@ -89,7 +93,11 @@ export function createHost(options: HostOptions): Host {
     cacheBytes: () => wasm.cache.stats().bytes,
   })
 
-  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm })
+  const release = new ReleaseManager({ store, home: options.home, record: (entry) => audit.record(entry) })
+  release.registerMetrics(metrics)
+  if (options.shell === 'electron' || options.shell === 'server') release.startSweeping()
+
+  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
     try {
@@ -117,6 +125,7 @@ export function createHost(options: HostOptions): Host {
     terminals,
     audit,
     wasm,
+    release,
     metrics,
     events,
     log,
@@ -124,6 +133,7 @@ export function createHost(options: HostOptions): Host {
     dropClient: (clientId) => terminals.closeOwner(clientId),
     async close() {
       terminals.closeAll()
+      release.close()
       await wasm.close()
       if (store.db.open) {
         if (options.shell === 'electron' || options.shell === 'server') audit.record({ actor: 'system', action: 'host.stop', target: options.shell, outcome: 'ok' })
@@ -138,6 +148,7 @@ export function createHost(options: HostOptions): Host {
 
 interface Parts {
   wasm: WasmPool
+  release: ReleaseManager
   options: HostOptions
   store: Store
   settings: SettingsService
@@ -146,8 +157,9 @@ interface Parts {
   audit: AuditService
 }
 
-function buildHandlers({ options, store, settings, terminals, events, audit, wasm }: Parts): Handlers {
+function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release }: Parts): Handlers {
   const audited = auditedBy(audit)
+  const wasmExecute = wasmHandlers({ pool: wasm, home: options.home, audited })['wasm.execute']
   const exportsDir = resolve(options.home, 'exports')
   // Over the API a bundle is named, and lives in <data folder>/exports; the CLI may give any path.
   const bundlePath = (file: string, ctx: CallContext) => {
@@ -234,6 +246,12 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
     'terminal.list': (_input, ctx) => terminals.list(ctx.clientId),
     // Each engine's handlers: src-main/handlers/<engine>.ts returns HandlersFor<its methods>.
     ...wasmHandlers({ pool: wasm, home: options.home, audited }),
+    ...releaseHandlers({ release, audited, events }),
+    // Features behind a flag: a flag that is off refuses the call and says which flag and why.
+    'wasm.execute': (input, ctx) => {
+      requireFeature(release, 'wasm_runtime', input.tenant ?? 'default')
+      return wasmExecute(input, ctx)
+    },
   }
 }
 
@@ -246,7 +264,7 @@ function engineStatuses(): EngineStatus[] {
     { id: 'wasm', name: 'WASM pool', ready: true, detail: 'Cached, pre-warmed, per-tenant WebAssembly execution (core modules, WASI preview 1)' },
     { id: 'protocol', name: 'Protocol peer', ready: false, detail: 'The DWCP v4/v3 wire protocol and edge agents are not built yet', issue: 5 },
     { id: 'orchestrator', name: 'Orchestrator', ready: false, detail: 'The edge device registry and placement are not built yet', issue: 6 },
-    { id: 'release', name: 'Release manager', ready: false, detail: 'Feature flags and rollback to v3 are not built yet', issue: 7 },
+    { id: 'release', name: 'Release manager', ready: true, detail: 'Feature flags with gradual rollout, early adopters, feedback clocks, telemetry, readiness, rollback to v3' },
     { id: 'intent', name: 'Intent engine', ready: false, detail: 'Chat-driven operations are not built yet', issue: 8 },
   ]
 }
@@ -269,11 +287,21 @@ function translate(err: unknown): ApiError {
   if (err instanceof TerminalNotFoundError) return new ApiError('not_found', err.message)
   if (err instanceof AuditInputError || err instanceof ProofError || err instanceof BundleError) return new ApiError('bad_request', err.message)
   if (err instanceof WasmError) return new ApiError(WASM_ERROR_CODES[err.kind], err.message)
+  if (err instanceof ReleaseError) return new ApiError(err.kind, err.message)
   if (err instanceof RangeError) return new ApiError('not_found', err.message)
   return new ApiError('internal', err instanceof Error ? err.message : String(err))
 }
 
 /** Schema version per engine that this build knows, without opening a database (restore into a damaged folder). */
 export function knownSchema(): Record<string, number> {
-  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length }
+  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length, release: RELEASE_MIGRATIONS.length }
+}
+
+/**
+ * Refuse a call whose feature flag is off for this user, naming the flag, the reason and the way back.
+ * Every shell's path to a flagged feature goes through here (the CLI's `dwcp wasm run` too).
+ */
+export function requireFeature(release: ReleaseManager, flag: string, user?: string): void {
+  const verdict = release.evaluate(flag, user)
+  if (!verdict.enabled) throw new ApiError('unavailable', `this feature is turned off: flag ${flag} is off${user ? ` for ${user}` : ''} (${verdict.reason}); \`dwcp flags set ${flag} --enabled true\` turns it on`)
 }

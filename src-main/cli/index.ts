@@ -17,6 +17,7 @@ import { restoreIntoDamagedHome, StoreCorruptError } from '../store'
 import { PRODUCT_VERSION } from '../version'
 import { asPath, call, printJson, withHost } from './shared'
 import { registerWasmCommands } from './wasm'
+import { registerReleaseCommands } from './release'
 import { formatAuditEntry, formatAuditReport, formatBackup, formatBytes, formatVerdict } from './format'
 import { localAuditFingerprint, verifyBundleFile } from '../audit'
 
@@ -119,6 +120,7 @@ export function buildProgram(): Command {
     })
 
   registerAuditCommands(program)
+  registerReleaseCommands(program)
   return program
 }
 

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { requireFeature } from '../host'
 import { withHost } from './shared'
 
 interface RunOptions {
@@ -32,6 +33,7 @@ export function registerWasmCommands(program: Command): void {
     .option('--json', 'print the result as one JSON line')
     .action((file: string, args: string[], opts: RunOptions) =>
       withHost(async (host) => {
+        requireFeature(host.release, 'wasm_runtime', opts.tenant ?? 'default')
         const module = file.startsWith('builtin:') ? { builtin: file.slice(8) } : { bytes: new Uint8Array(readFileSync(resolve(file))), name: file.split('/').pop()! }
         const preopens = Object.fromEntries(opts.dir.map(parseDir))
         const env = Object.fromEntries(opts.env.map(parseEnv))
