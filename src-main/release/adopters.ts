@@ -84,8 +84,8 @@ export class AdopterRegistry {
 
   list(status?: AdopterStatus): Adopter[] {
     const rows = status
-      ? this.db.prepare('SELECT * FROM release_adopters WHERE status = ? ORDER BY applied_at, id').all(status)
-      : this.db.prepare('SELECT * FROM release_adopters ORDER BY applied_at, id').all()
+      ? this.db.prepare('SELECT * FROM release_adopters WHERE status = ? ORDER BY applied_at, rowid').all(status)
+      : this.db.prepare('SELECT * FROM release_adopters ORDER BY applied_at, rowid').all()
     return (rows as AdopterRow[]).map(fromRow)
   }
 
