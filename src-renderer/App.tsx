@@ -12,6 +12,7 @@ import { NotBuiltView } from './views/NotBuiltView'
 import { SettingsView } from './views/SettingsView'
 import { TerminalView } from './views/TerminalView'
 import { WasmView } from './views/WasmView'
+import { ReleaseView } from './views/ReleaseView'
 
 export function App() {
   const connection = useConnection((s) => s.state)
@@ -63,6 +64,8 @@ function ViewBody({ view }: { view: ViewDef }) {
       return <AuditView />
     case 'wasm':
       return <WasmView />
+    case 'release':
+      return <ReleaseView />
     default:
       return <NotBuiltView view={view} />
   }
