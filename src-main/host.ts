@@ -94,6 +94,10 @@ export function createHost(options: HostOptions): Host {
   })
 
   const release = new ReleaseManager({ store, home: options.home, record: (entry) => audit.record(entry) })
+  // When the protocol peer exists (issue #5) the host hands it over here, and re-applies a pin kept
+  // from a rollback at start:
+  //   release.rollback.attachProtocol({ pin: (version) => protocol.pin(version) })
+  //   const pinned = release.rollback.pinnedVersion(); if (pinned) await protocol.pin(pinned)
   release.registerMetrics(metrics)
   if (options.shell === 'electron' || options.shell === 'server') release.startSweeping()
 
@@ -191,7 +195,8 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
       shell: options.shell,
       platform: `${process.platform}-${process.arch}`,
       runtime: { node: process.versions.node, ...(process.versions.electron ? { electron: process.versions.electron } : {}) },
-      activeProtocolVersion: PREFERRED_PROTOCOL_VERSION,
+      // A rollback to v3 pins the protocol; the status bar shows it.
+      activeProtocolVersion: release.rollback.pinnedVersion() ?? PREFERRED_PROTOCOL_VERSION,
       engines: engineStatuses(),
     }),
     'settings.get': () => settings.view(),
