@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { defaultHome } from '../paths'
 import { BENCH_RESULTS_FILE } from '../release'
 import { auditBench } from './audit'
+import { releaseBench } from './release'
 import { startupBench } from './startup'
 import { wasmBench } from './wasm'
 
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   startup: startupBench,
   audit: auditBench,
   wasm: wasmBench,
+  release: releaseBench,
 }
 
 async function main(): Promise<void> {

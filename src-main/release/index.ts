@@ -13,7 +13,7 @@ import type { Store } from '../store'
 import { AdopterRegistry, type AccessLevel, type Application } from './adopters'
 import { ReleaseError } from './errors'
 import { FeedbackQueue, type FeedbackInput, type Resolution } from './feedback'
-import { ENVIRONMENTS, FlagStore, type Environment, type Evaluation, type Flag, type FlagPatch } from './flags'
+import { FlagStore, type Environment, type Evaluation, type Flag, type FlagPatch } from './flags'
 import { BENCH_RESULTS_FILE, readiness, type Readiness } from './readiness'
 import { RollbackController, type ProtocolControl, type RollbackRecord } from './rollback'
 import { RELEASE_MIGRATIONS } from './schema'
@@ -108,12 +108,11 @@ export class ReleaseManager {
   }
 
   environment(): Environment {
-    const value = this.db.prepare(`SELECT value FROM release_state WHERE key = 'environment'`).pluck().get() as Environment | undefined
-    return value && (ENVIRONMENTS as readonly string[]).includes(value) ? value : 'alpha'
+    return this.flags.environment()
   }
 
   setEnvironment(environment: Environment): Environment {
-    this.db.prepare(`INSERT INTO release_state (key, value) VALUES ('environment', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(environment)
+    this.flags.setEnvironment(environment)
     return environment
   }
 
