@@ -181,3 +181,34 @@ describe('rollback to v3 without a protocol peer', () => {
     close()
   })
 })
+
+describe('rollback through the ProtocolControl interface the host injects', () => {
+  // The protocol peer (issue #5) is not in this tree yet; these pin the contract it will be held to.
+  it('pins v3, records each agent’s answer, and lifts the pin on roll forward', async () => {
+    const { release, close } = open()
+    const pins: (string | null)[] = []
+    release.rollback.attachProtocol({
+      pin: async (version) => {
+        pins.push(version)
+        return { pinned: version, agents: ['edge-1', 'edge-2', 'edge-3'].map((agent) => ({ agent, version: version ?? '4.0.0', ok: true })) }
+      },
+    })
+    const record = await release.rollback.toV3('test')
+    expect(record.agents.map((a) => `${a.agent}@${a.version}`)).toEqual(['edge-1@3.0.0', 'edge-2@3.0.0', 'edge-3@3.0.0'])
+    expect(release.rollback.state().protocolPeer).toBe(true)
+    const forward = await release.rollback.toV4('test')
+    expect(forward.agents.every((a) => a.version === '4.0.0')).toBe(true)
+    expect(pins).toEqual(['3.0.0', null])
+    close()
+  })
+
+  it('puts the flags back and stays on v4 when pinning fails', async () => {
+    const { release, audit, close } = open()
+    release.rollback.attachProtocol({ pin: async () => Promise.reject(new Error('agent edge-2 did not answer')) })
+    await expect(release.rollback.toV3('test')).rejects.toThrow(/pinning the protocol to v3 failed \(agent edge-2 did not answer\); the flags were turned back on/)
+    expect(release.isEnabled('wasm_runtime')).toBe(true)
+    expect(release.rollback.state()).toMatchObject({ pinned: null, rolledBack: false })
+    expect(audit.log.query({ action: 'release.protocol.pin' })[0]).toMatchObject({ outcome: 'failed' })
+    close()
+  })
+})
