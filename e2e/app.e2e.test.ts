@@ -19,7 +19,7 @@ const VIEWS = [
   { id: 'chat', title: 'Chat', engine: true },
   { id: 'fleet', title: 'Fleet', engine: true },
   { id: 'wasm', title: 'WASM', engine: false },
-  { id: 'release', title: 'Release', engine: true },
+  { id: 'release', title: 'Release', engine: false },
   { id: 'protocol', title: 'Protocol', engine: true },
   { id: 'audit', title: 'Audit', engine: false },
   { id: 'terminal', title: 'Terminal', engine: false },
