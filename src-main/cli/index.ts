@@ -275,6 +275,11 @@ function openInBrowser(url: string): void {
 /** Run the CLI; errors become one clear line and a non-zero exit, never a stack trace. */
 export async function main(argv = process.argv): Promise<void> {
   const program = buildProgram().exitOverride()
+  // `dwcp … | head` closes the pipe early: that is the reader being done, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw err
+  })
   try {
     await program.parseAsync(argv)
   } catch (err) {
