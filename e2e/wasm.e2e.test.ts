@@ -38,8 +38,10 @@ afterAll(async () => {
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 })
 
 describe('the WASM view', () => {
-  it('runs the built-in HTTP handler: a cold start, then warm', async () => {
+  it('runs the built-in HTTP handler: a cold start in a new tenant, then warm', async () => {
     await eventually(() => page.getByTestId('wasm-source').locator('option').count()).toBeGreaterThan(3)
+    // The default tenant is pre-warmed when the host starts; a tenant of its own starts cold.
+    await page.getByTestId('wasm-tenant').fill('e2e-cold')
     await page.getByTestId('wasm-run-button').click()
     await eventually(() => page.getByTestId('wasm-output').innerText()).toContain('hello from wasm: /hello')
     expect(await page.getByTestId('wasm-result').innerText()).toMatch(/cold start/)

@@ -278,3 +278,21 @@ describe('time ranges', () => {
     store.close()
   })
 })
+
+describe('several processes on one log', () => {
+  it('continues from entries another connection appended (the app and a dwcp command side by side)', async () => {
+    const home = tempHome()
+    const app = open(home)
+    const cli = open(home)
+    fill(app.audit, 5)
+    fill(cli.audit, 3, 100)
+    const next = app.audit.record({ actor: 'user', action: 'settings.update', target: 'theme', outcome: 'ok' })
+    expect(next.seq).toBe(8)
+    expect(app.audit.status().size).toBe(9)
+    cli.audit.sign()
+    expect(app.audit.sign().size).toBe(9)
+    expect(await app.audit.verify()).toMatchObject({ ok: true, entries: 9 })
+    cli.close()
+    app.close()
+  })
+})

@@ -52,6 +52,7 @@ export class AuditService {
   }
 
   status() {
+    this.log.catchUp()
     return { size: this.log.size, rootHash: this.log.rootHash().toString('base64'), origin: this.log.origin, keyFingerprint: this.log.keyFingerprint, latestHead: this.log.latestHead() ?? null }
   }
 

@@ -60,6 +60,7 @@ export class AuditLog {
   private lastTime: string
   private readonly firstSeqFrom: Database.Statement
   private readonly lastSeqUpTo: Database.Statement
+  private readonly lastSeq: Database.Statement
   private readonly insertEntry: Database.Statement
   private readonly insertNode: Database.Statement
   private queue: { input: AppendInput; resolve(e: AuditEntry): void; reject(e: unknown): void }[] = []
@@ -83,6 +84,7 @@ export class AuditLog {
       .run(key.fingerprint, key.origin, Buffer.from(key.publicKey), new Date().toISOString())
     this.tree = this.loadTree()
     this.lastTime = (this.db.prepare('SELECT time FROM audit_entries ORDER BY seq DESC LIMIT 1').pluck().get() as string | undefined) ?? ''
+    this.lastSeq = this.db.prepare('SELECT MAX(seq) FROM audit_entries').pluck()
     this.firstSeqFrom = this.db.prepare('SELECT seq FROM audit_entries WHERE time >= ? ORDER BY time, seq LIMIT 1').pluck()
     this.lastSeqUpTo = this.db.prepare('SELECT seq FROM audit_entries WHERE time <= ? ORDER BY time DESC, seq DESC LIMIT 1').pluck()
   }
@@ -120,7 +122,14 @@ export class AuditLog {
     const startSize = this.tree.size
     let entries: AuditEntry[] = []
     try {
-      entries = this.db.transaction(() => prepared.map((p) => this.write(p)))()
+      // IMMEDIATE takes the write lock before reading: another process (a `dwcp` command beside the
+      // app) may have appended since, and the tree must continue from what is on disk.
+      entries = this.db
+        .transaction(() => {
+          this.catchUp()
+          return prepared.map((p) => this.write(p))
+        })
+        .immediate()
     } catch (err) {
       // The transaction rolled back: bring the in-memory tree back to what is on disk.
       if (this.tree.size !== startSize) this.tree = this.loadTree()
@@ -177,6 +186,18 @@ export class AuditLog {
     return entry
   }
 
+  /**
+   * Continue from what is on disk when other processes appended entries (the app and the CLI share
+   * one database). Cheap when nothing changed: one lookup of the largest sequence number.
+   */
+  catchUp(): void {
+    const last = this.lastSeq.get() as number | null
+    if ((last ?? -1) + 1 === this.tree.size) return
+    this.tree = this.loadTree()
+    const time = this.db.prepare('SELECT time FROM audit_entries ORDER BY seq DESC LIMIT 1').pluck().get() as string | undefined
+    if (time && time > this.lastTime) this.lastTime = time
+  }
+
   private loadTree(): MerkleAccumulator {
     const size = (this.db.prepare('SELECT COUNT(*) AS n FROM audit_entries').get() as { n: number }).n
     return MerkleAccumulator.fromSubtreeRoots(size, (level, index) => this.node(level, index))
@@ -193,6 +214,11 @@ export class AuditLog {
 
   /** Sign the current head (unless the latest signed head already covers it). */
   signHead(reason: string, force = false): SignedHead {
+    return this.db.transaction(() => this.signHeadNow(reason, force)).immediate()
+  }
+
+  private signHeadNow(reason: string, force: boolean): SignedHead {
+    this.catchUp()
     const latest = this.latestHead()
     if (latest && latest.size === this.tree.size && !force) return latest
     const root = this.tree.root()
