@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { defaultHome } from '../paths'
 import { BENCH_RESULTS_FILE } from '../release'
 import { auditBench } from './audit'
+import { placementBench } from './placement'
 import { releaseBench } from './release'
 import { startupBench } from './startup'
 import { wasmBench } from './wasm'
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   audit: auditBench,
   wasm: wasmBench,
   release: releaseBench,
+  placement: placementBench,
 }
 
 async function main(): Promise<void> {

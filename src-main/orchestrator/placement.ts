@@ -1,0 +1,708 @@
+/**
+ * Placement: which devices run a workload's replicas, and why.
+ *
+ * Devices live in memory beside the registry, indexed so that a placement looks at a few hundred
+ * devices, not all of them: per region and globally, by 256 score buckets for capacity, bandwidth,
+ * cost and access round trip, and by 5° cells of lat/lon for distance. Single-objective strategies
+ * walk their index best bucket first and stop as soon as no device further down can beat the
+ * replicas already found, so they return exactly what a full scan and sort returns (a property test
+ * holds them to it). The intelligent strategy scores the union of the best candidates of each
+ * objective with weights. Ties break by device id, so equal inputs give equal placements.
+ */
+import { accessRttMs, BLOCK_DEG, cellKey, cellLowerBoundKm, geoLatencyMs, KM_PER_RTT_MS } from './geo'
+import {
+  CONSTRAINTS,
+  type Constraint,
+  type Device,
+  type PlacementResult,
+  type ReplicaPlacement,
+  type Requirements,
+  type ScoreBreakdown,
+  type Strategy,
+  type Tier,
+} from './types'
+
+/** Latency budgets above this are latency-tolerant: such replicas go to cloud devices first. */
+export const EDGE_LATENCY_LIMIT_MS = 50
+
+export const INTELLIGENT_WEIGHTS = { latency: 0.35, capacity: 0.25, bandwidth: 0.15, cost: 0.25 } as const
+
+export const latencyScore = (ms: number): number => 1 / (1 + ms / 10)
+export function capacityScore(d: Device): number {
+  const cpu = d.cpuMilli > 0 ? (d.cpuMilli - d.usedCpuMilli) / d.cpuMilli : 0
+  const mem = d.memoryMb > 0 ? (d.memoryMb - d.usedMemoryMb) / d.memoryMb : 0
+  return Math.max(0, Math.min(cpu, mem)) * (1 - Math.min(1, Math.max(0, d.load)))
+}
+export const bandwidthScore = (d: Device): number => Math.min(1, Math.log10(1 + Math.max(0, d.bandwidthMbps)) / 4)
+export const costScore = (d: Device): number => 1 / (1 + Math.max(0, d.costPerHour))
+const rttScore = (d: Device): number => latencyScore(accessRttMs(d))
+
+export class NoFitError extends Error {
+  constructor(
+    readonly constraint: Constraint,
+    readonly excluded: Partial<Record<Constraint, number>>,
+    readonly devices: number,
+    readonly placed: number,
+    readonly wanted: number,
+    detail: string,
+  ) {
+    super(
+      devices === 0
+        ? 'no device fits: no devices are registered'
+        : `no device fits${placed > 0 ? ` ${wanted - placed} of ${wanted} replicas` : ''}: ${constraint} excluded the most devices (${excluded[constraint] ?? 0} of ${devices}; ${detail})`,
+    )
+    this.name = 'NoFitError'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fit
+
+export function gpuFits(d: Device, req: Requirements): boolean {
+  const n = req.gpus ?? 0
+  if (n <= 0) return true
+  const milli = req.gpuMilli ?? 1000
+  if (n === 1 && milli < 1000) return d.gpuFree.some((free) => free >= milli)
+  let whole = 0
+  for (const free of d.gpuFree) if (free >= 1000) whole++
+  return whole >= n
+}
+
+interface Scan {
+  req: Requirements
+  tier: Tier | null
+  exclude: ReadonlySet<string>
+}
+
+/** The first hard constraint a device breaks, or null. */
+function breaks(d: Device, s: Scan, estimatedMs: number): Constraint | null {
+  const req = s.req
+  if (d.state === 'offline') return 'state'
+  if (req.region !== undefined && d.region !== req.region) return 'region'
+  if (req.clusters !== undefined && req.clusters.length > 0 && !req.clusters.includes(d.cluster)) return 'cluster'
+  if (s.tier !== null && d.tier !== s.tier) return 'tier'
+  if (req.slice !== undefined && d.slice !== req.slice) return 'slice'
+  if ((req.cpuMilli ?? 0) > d.cpuMilli - d.usedCpuMilli) return 'cpu'
+  if ((req.memoryMb ?? 0) > d.memoryMb - d.usedMemoryMb) return 'memory'
+  if ((req.gpus ?? 0) > 0 && req.gpuModels && req.gpuModels.length > 0 && !req.gpuModels.includes(d.gpuModel ?? '')) return 'gpu_model'
+  if (!gpuFits(d, req)) return 'gpu'
+  if (req.maxLatencyMs !== undefined && estimatedMs > req.maxLatencyMs) return 'latency'
+  if (req.costCeiling !== undefined && d.costPerHour > req.costCeiling) return 'cost'
+  if (s.exclude.has(d.id)) return 'spread'
+  return null
+}
+
+function estimate(d: Device, req: Requirements): { geoMs: number; rttMs: number; total: number } {
+  const geoMs = geoLatencyMs(req.origin, d)
+  const rttMs = accessRttMs(d)
+  return { geoMs, rttMs, total: geoMs + rttMs }
+}
+
+function breakdown(d: Device, estimatedMs: number, strategy: Strategy): ScoreBreakdown {
+  const parts = { latency: latencyScore(estimatedMs), capacity: capacityScore(d), bandwidth: bandwidthScore(d), cost: costScore(d) }
+  const total =
+    strategy === 'intelligent'
+      ? INTELLIGENT_WEIGHTS.latency * parts.latency + INTELLIGENT_WEIGHTS.capacity * parts.capacity + INTELLIGENT_WEIGHTS.bandwidth * parts.bandwidth + INTELLIGENT_WEIGHTS.cost * parts.cost
+      : parts[strategy]
+  return { ...parts, total }
+}
+
+/** The figure a strategy ranks by (higher is better). */
+function rank(d: Device, estimatedMs: number, strategy: Strategy): number {
+  switch (strategy) {
+    case 'latency':
+      return latencyScore(estimatedMs)
+    case 'capacity':
+      return capacityScore(d)
+    case 'bandwidth':
+      return bandwidthScore(d)
+    case 'cost':
+      return costScore(d)
+    case 'intelligent':
+      return breakdown(d, estimatedMs, strategy).total
+  }
+}
+
+interface Candidate {
+  device: Device
+  score: number
+  estimatedMs: number
+}
+
+const better = (a: Candidate, b: Candidate): boolean => a.score > b.score || (a.score === b.score && a.device.id < b.device.id)
+
+/** The k best candidates, best first. */
+class TopK {
+  readonly items: Candidate[] = []
+  constructor(readonly k: number) {}
+  get full(): boolean {
+    return this.items.length >= this.k
+  }
+  get worst(): Candidate | undefined {
+    return this.items[this.items.length - 1]
+  }
+  offer(c: Candidate): void {
+    if (this.k <= 0) return
+    if (this.full && !better(c, this.worst!)) return
+    let i = this.items.length
+    while (i > 0 && better(c, this.items[i - 1])) i--
+    this.items.splice(i, 0, c)
+    if (this.items.length > this.k) this.items.pop()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index
+
+const BUCKETS = 256
+const bucketOf = (score: number): number => Math.min(BUCKETS - 1, Math.max(0, Math.floor((1 - score) * BUCKETS)))
+
+/** Devices by a score in [0, 1], best bucket first; moving a device is O(1). */
+class ScoreBuckets {
+  private readonly buckets: Set<Device>[] = Array.from({ length: BUCKETS }, () => new Set())
+  private readonly where = new Map<string, number>()
+  constructor(private readonly scoreOf: (d: Device) => number) {}
+
+  put(d: Device): void {
+    const b = bucketOf(this.scoreOf(d))
+    const at = this.where.get(d.id)
+    if (at === b) return
+    if (at !== undefined) this.buckets[at].delete(d)
+    this.buckets[b].add(d)
+    this.where.set(d.id, b)
+  }
+
+  remove(d: Device): void {
+    const at = this.where.get(d.id)
+    if (at === undefined) return
+    this.buckets[at].delete(d)
+    this.where.delete(d.id)
+  }
+
+  /** Visit devices best bucket first until `stop(nextBucketBest)` says nothing further can win. */
+  walk(visit: (d: Device) => void, stop: (bestRemaining: number) => boolean): void {
+    for (let b = 0; b < BUCKETS; b++) {
+      const bucket = this.buckets[b]
+      if (bucket.size > 0) for (const d of bucket) visit(d)
+      if (stop(1 - (b + 1) / BUCKETS)) return
+    }
+  }
+}
+
+/** Devices ranked by a figure that only changes on registration (price, bandwidth): sorted once, lazily. */
+class StaticRanking {
+  private readonly members = new Set<Device>()
+  private sorted: Device[] = []
+  private stale = false
+  constructor(private readonly scoreOf: (d: Device) => number) {}
+
+  add(d: Device): void {
+    this.members.add(d)
+    this.stale = true
+  }
+
+  remove(d: Device): void {
+    if (this.members.delete(d)) this.stale = true
+  }
+
+  /** Visit in ranking order until `beaten(score, device)`: nothing after it can rank higher. */
+  walk(visit: (d: Device) => void, beaten: (score: number, d: Device) => boolean): void {
+    if (this.stale) {
+      const score = new Map<Device, number>()
+      for (const d of this.members) score.set(d, this.scoreOf(d))
+      this.sorted = [...this.members].sort((a, b) => score.get(b)! - score.get(a)! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      this.stale = false
+    }
+    for (const d of this.sorted) {
+      if (beaten(this.scoreOf(d), d)) return
+      visit(d)
+    }
+  }
+}
+
+/** Lower edges of the access-RTT bands inside a cell (ms). */
+const RTT_BANDS = [0, 1, 2, 4, 8, 16, 32, 64]
+const rttBand = (d: Device): number => {
+  const rtt = accessRttMs(d)
+  let band = 0
+  while (band + 1 < RTT_BANDS.length && rtt >= RTT_BANDS[band + 1]) band++
+  return band
+}
+
+/** The devices of one lat/lon cell, by access-RTT band, so the nearest-first walk can skip slow links. */
+class Cell {
+  readonly bands: Set<Device>[] = RTT_BANDS.map(() => new Set())
+  private readonly where = new Map<Device, number>()
+
+  get size(): number {
+    return this.where.size
+  }
+
+  put(d: Device): void {
+    const band = rttBand(d)
+    const at = this.where.get(d)
+    if (at === band) return
+    if (at !== undefined) this.bands[at].delete(d)
+    this.bands[band].add(d)
+    this.where.set(d, band)
+  }
+
+  remove(d: Device): void {
+    const at = this.where.get(d)
+    if (at === undefined) return
+    this.bands[at].delete(d)
+    this.where.delete(d)
+  }
+
+  /** The lowest RTT any device here can have. */
+  minRtt(): number {
+    for (let b = 0; b < RTT_BANDS.length; b++) if (this.bands[b].size > 0) return RTT_BANDS[b]
+    return Infinity
+  }
+}
+
+/** All the indexes of one scope: the devices of one tier, with or without GPUs, in one region or all. */
+class Scope {
+  readonly devices = new Set<Device>()
+  readonly capacity = new ScoreBuckets(capacityScore)
+  readonly bandwidth = new StaticRanking(bandwidthScore)
+  readonly cost = new StaticRanking(costScore)
+  readonly rtt = new ScoreBuckets(rttScore)
+  readonly cells = new Map<number, Cell>()
+  /** The same cells grouped by 10° block. */
+  readonly blocks = new Map<number, Map<number, Cell>>()
+
+  add(d: Device): void {
+    this.devices.add(d)
+    this.capacity.put(d)
+    this.bandwidth.add(d)
+    this.cost.add(d)
+    this.rtt.put(d)
+    const key = cellKey(d.lat, d.lon)
+    let cell = this.cells.get(key)
+    if (!cell) {
+      this.cells.set(key, (cell = new Cell()))
+      const blockKey = cellKey(d.lat, d.lon, BLOCK_DEG)
+      let block = this.blocks.get(blockKey)
+      if (!block) this.blocks.set(blockKey, (block = new Map()))
+      block.set(key, cell)
+    }
+    cell.put(d)
+  }
+
+  remove(d: Device): void {
+    this.devices.delete(d)
+    this.capacity.remove(d)
+    this.bandwidth.remove(d)
+    this.cost.remove(d)
+    this.rtt.remove(d)
+    const key = cellKey(d.lat, d.lon)
+    const cell = this.cells.get(key)
+    cell?.remove(d)
+    if (cell && cell.size === 0) {
+      this.cells.delete(key)
+      const blockKey = cellKey(d.lat, d.lon, BLOCK_DEG)
+      const block = this.blocks.get(blockKey)
+      block?.delete(key)
+      if (block && block.size === 0) this.blocks.delete(blockKey)
+    }
+  }
+
+  /** Live figures changed: only the dynamic indexes move. */
+  refresh(d: Device): void {
+    this.capacity.put(d)
+    this.rtt.put(d)
+    this.cells.get(cellKey(d.lat, d.lon))?.put(d)
+  }
+}
+
+export interface PlaceOptions {
+  strategy: Strategy
+  replicas: number
+  /** Devices that already hold a replica of this deployment (replicas spread over distinct devices). */
+  exclude?: ReadonlySet<string>
+  /** Spread the replicas over as many clusters as fit (federation). */
+  spanClusters?: boolean
+}
+
+const scopeKey = (tier: Tier, gpu: boolean, region: string | null) => `${tier}|${gpu ? 'gpu' : 'cpu'}|${region ?? '*'}`
+const scopeKeysOf = (d: Device) => [scopeKey(d.tier, d.gpus > 0, null), scopeKey(d.tier, d.gpus > 0, d.region)]
+
+export class DeviceIndex {
+  private readonly byId = new Map<string, Device>()
+  private readonly scopes = new Map<string, Scope>()
+
+  get size(): number {
+    return this.byId.size
+  }
+
+  get(id: string): Device | undefined {
+    return this.byId.get(id)
+  }
+
+  all(): IterableIterator<Device> {
+    return this.byId.values()
+  }
+
+  upsert(d: Device): void {
+    if (this.byId.has(d.id)) this.remove(d.id)
+    this.byId.set(d.id, d)
+    for (const key of scopeKeysOf(d)) {
+      let scope = this.scopes.get(key)
+      if (!scope) this.scopes.set(key, (scope = new Scope()))
+      scope.add(d)
+    }
+  }
+
+  remove(id: string): Device | undefined {
+    const d = this.byId.get(id)
+    if (!d) return undefined
+    this.byId.delete(id)
+    for (const key of scopeKeysOf(d)) {
+      const scope = this.scopes.get(key)
+      scope?.remove(d)
+      if (scope && scope.devices.size === 0) this.scopes.delete(key)
+    }
+    return d
+  }
+
+  /** Load, round trip, state or allocations of a device changed. */
+  refresh(d: Device): void {
+    for (const key of scopeKeysOf(d)) this.scopes.get(key)?.refresh(d)
+  }
+
+  /** Take a replica's resources on a device; returns the GPU slots it holds. */
+  allocate(id: string, req: Requirements): number[] {
+    const d = this.byId.get(id)
+    if (!d) return []
+    d.usedCpuMilli += req.cpuMilli ?? 0
+    d.usedMemoryMb += req.memoryMb ?? 0
+    const slots = takeGpus(d, req)
+    this.refresh(d)
+    return slots
+  }
+
+  release(id: string, req: Requirements, gpuSlots: number[]): void {
+    const d = this.byId.get(id)
+    if (!d) return
+    d.usedCpuMilli = Math.max(0, d.usedCpuMilli - (req.cpuMilli ?? 0))
+    d.usedMemoryMb = Math.max(0, d.usedMemoryMb - (req.memoryMb ?? 0))
+    const milli = (req.gpus ?? 0) === 1 && (req.gpuMilli ?? 1000) < 1000 ? req.gpuMilli! : 1000
+    for (const slot of gpuSlots) if (slot < d.gpuFree.length) d.gpuFree[slot] = Math.min(1000, d.gpuFree[slot] + milli)
+    this.refresh(d)
+  }
+
+  /**
+   * Choose devices for `replicas` replicas. Throws NoFitError, naming the constraint that excluded
+   * the most devices, when fewer devices fit than replicas are asked.
+   */
+  place(req: Requirements, options: PlaceOptions): PlacementResult {
+    const exclude = options.exclude ?? new Set<string>()
+    const tolerant = req.maxLatencyMs === undefined || req.maxLatencyMs > EDGE_LATENCY_LIMIT_MS
+    let scanned = 0
+    const pick = (tier: Tier, wanted: number, taken: ReadonlySet<string>): Candidate[] => {
+      const scopes = this.scopesFor(tier, req)
+      if (scopes.length === 0 || wanted <= 0) return []
+      const pool = options.spanClusters ? wanted * 4 : wanted
+      const found = this.best(scopes, { req, tier, exclude: taken }, options.strategy, pool, () => scanned++)
+      return options.spanClusters ? spreadOverClusters(found, wanted) : found.slice(0, wanted)
+    }
+    // Latency-tolerant work goes to the cloud, and only what the cloud cannot take to the edge.
+    const first = pick(tolerant ? 'cloud' : 'edge', options.replicas, exclude)
+    let chosen = first
+    if (tolerant && first.length < options.replicas) {
+      const taken = new Set([...exclude, ...first.map((c) => c.device.id)])
+      chosen = [...first, ...pick('edge', options.replicas - first.length, taken)]
+    }
+    if (chosen.length < options.replicas) throw this.diagnose({ req, tier: tolerant ? null : 'edge', exclude }, chosen.length, options.replicas)
+    const fitting = scanned
+    return {
+      strategy: options.strategy,
+      candidatesScanned: scanned,
+      replicas: chosen.map((c, i) => explain(c, i, options.strategy, req, fitting, tolerant)),
+    }
+  }
+
+  /** The scopes that can hold a fitting device: the tier, GPU devices only when GPUs are asked, the region when one is. */
+  private scopesFor(tier: Tier, req: Requirements): Scope[] {
+    const gpu = (req.gpus ?? 0) > 0 ? [true] : [false, true]
+    const scopes: Scope[] = []
+    for (const g of gpu) {
+      const scope = this.scopes.get(scopeKey(tier, g, req.region ?? null))
+      if (scope) scopes.push(scope)
+    }
+    return scopes
+  }
+
+  /** The k best fitting devices of some scopes under a strategy, best first. */
+  private best(scopes: Scope[], scan: Scan, strategy: Strategy, k: number, counted: () => void): Candidate[] {
+    if (strategy === 'intelligent') {
+      // Exact per objective, then weighed: the union of each objective's best is where a balanced winner is.
+      const pool = Math.max(16, 4 * k)
+      const union = new Map<string, Device>()
+      for (const objective of ['latency', 'capacity', 'bandwidth', 'cost'] as const) {
+        for (const c of this.best(scopes, scan, objective, pool, counted)) union.set(c.device.id, c.device)
+      }
+      const top = new TopK(k)
+      for (const d of union.values()) {
+        const est = estimate(d, scan.req).total
+        top.offer({ device: d, estimatedMs: est, score: rank(d, est, 'intelligent') })
+      }
+      return top.items
+    }
+    const top = new TopK(k)
+    // Distance costs a haversine: only worked out when a budget or the ranking needs it.
+    const needsLatency = strategy === 'latency' || scan.req.maxLatencyMs !== undefined
+    const visit = (d: Device) => {
+      counted()
+      const est = needsLatency ? geoLatencyMs(scan.req.origin, d) + accessRttMs(d) : 0
+      if (breaks(d, scan, est) !== null) return
+      const score = rank(d, est, strategy)
+      if (top.full) {
+        const worst = top.worst!
+        if (score < worst.score || (score === worst.score && d.id > worst.device.id)) return
+      }
+      top.offer({ device: d, estimatedMs: est, score })
+    }
+    const done = (bestRemaining: number) => top.full && top.worst!.score > bestRemaining
+    const beaten = (score: number, d: Device) => top.full && !better({ device: d, score, estimatedMs: 0 }, top.worst!)
+    const { origin, maxLatencyMs } = scan.req
+    for (const scope of scopes) {
+      if (strategy === 'latency' && origin) {
+        walkCells(scope, origin, visit, (lowerBoundMs) => (top.full && top.worst!.estimatedMs < lowerBoundMs) || (maxLatencyMs !== undefined && lowerBoundMs > maxLatencyMs))
+        continue
+      }
+      // A latency budget around the users may leave few devices: then look only at those, all of them.
+      // Walking an index costs about k × (scope ÷ near) visits; scanning the near cells costs near.
+      const near = origin && maxLatencyMs !== undefined ? cellsWithin(scope, origin, maxLatencyMs) : null
+      if (near && near.devices * near.devices <= (k + 16) * scope.devices.size) {
+        for (const cell of near.cells) for (const band of cell.bands) for (const d of band) visit(d)
+      } else if (strategy === 'latency') scope.rtt.walk(visit, done)
+      else if (strategy === 'capacity') scope.capacity.walk(visit, done)
+      else scope[strategy].walk(visit, beaten)
+    }
+    return top.items
+  }
+
+
+  /** Full scan, only when placement failed: count, for each constraint, the devices it excludes. */
+  private diagnose(scan: Scan, placed: number, wanted: number): NoFitError {
+    const excluded: Partial<Record<Constraint, number>> = {}
+    const tolerant = scan.tier === null
+    for (const d of this.byId.values()) {
+      const est = estimate(d, scan.req).total
+      for (const c of CONSTRAINTS) {
+        if (tolerant && c === 'tier') continue
+        if (violates(d, scan, est, c)) excluded[c] = (excluded[c] ?? 0) + 1
+      }
+    }
+    let worst: Constraint = 'spread'
+    for (const c of CONSTRAINTS) if ((excluded[c] ?? 0) > (excluded[worst] ?? 0)) worst = c
+    return new NoFitError(worst, excluded, this.byId.size, placed, wanted, describeConstraint(worst, scan.req, placed, wanted))
+  }
+}
+
+/** Whether a device breaks one given constraint (diagnosis looks at each constraint alone). */
+function violates(d: Device, scan: Scan, est: number, c: Constraint): boolean {
+  const req = scan.req
+  switch (c) {
+    case 'state':
+      return d.state === 'offline'
+    case 'region':
+      return req.region !== undefined && d.region !== req.region
+    case 'cluster':
+      return req.clusters !== undefined && req.clusters.length > 0 && !req.clusters.includes(d.cluster)
+    case 'tier':
+      return scan.tier !== null && d.tier !== scan.tier
+    case 'slice':
+      return req.slice !== undefined && d.slice !== req.slice
+    case 'cpu':
+      return (req.cpuMilli ?? 0) > d.cpuMilli - d.usedCpuMilli
+    case 'memory':
+      return (req.memoryMb ?? 0) > d.memoryMb - d.usedMemoryMb
+    case 'gpu_model':
+      return (req.gpus ?? 0) > 0 && !!req.gpuModels && req.gpuModels.length > 0 && !req.gpuModels.includes(d.gpuModel ?? '')
+    case 'gpu':
+      return !gpuFits(d, req)
+    case 'latency':
+      return req.maxLatencyMs !== undefined && est > req.maxLatencyMs
+    case 'cost':
+      return req.costCeiling !== undefined && d.costPerHour > req.costCeiling
+    case 'spread':
+      return scan.exclude.has(d.id)
+  }
+}
+
+function describeConstraint(c: Constraint, req: Requirements, placed: number, wanted: number): string {
+  switch (c) {
+    case 'state':
+      return 'they are offline'
+    case 'region':
+      return `not in region ${req.region}`
+    case 'cluster':
+      return `not in cluster ${req.clusters?.join(' or ')}`
+    case 'tier':
+      return `a latency budget of ${req.maxLatencyMs} ms needs an edge device`
+    case 'slice':
+      return `not on 5G slice ${req.slice}`
+    case 'cpu':
+      return `fewer than ${(req.cpuMilli ?? 0) / 1000} CPU cores free`
+    case 'memory':
+      return `less than ${req.memoryMb} MB memory free`
+    case 'gpu':
+      return (req.gpus ?? 0) === 1 && (req.gpuMilli ?? 1000) < 1000 ? `no GPU with ${req.gpuMilli} milli free` : `fewer than ${req.gpus} idle GPUs`
+    case 'gpu_model':
+      return `GPU model is not ${req.gpuModels?.join(' or ')}`
+    case 'latency':
+      return `estimated latency above ${req.maxLatencyMs} ms`
+    case 'cost':
+      return `cost above $${req.costCeiling}/h`
+    case 'spread':
+      return `each replica needs its own device and only ${placed} of ${wanted} distinct devices fit`
+  }
+}
+
+/** The cells whose nearest point is within a latency budget, and how many devices they hold. */
+function cellsWithin(scope: Scope, origin: { lat: number; lon: number }, maxLatencyMs: number): { cells: Cell[]; devices: number } {
+  const cells: Cell[] = []
+  let devices = 0
+  for (const [blockKey, block] of scope.blocks) {
+    if (cellLowerBoundKm(origin, blockKey, BLOCK_DEG) / KM_PER_RTT_MS > maxLatencyMs) continue
+    for (const [key, cell] of block) {
+      if (cellLowerBoundKm(origin, key) / KM_PER_RTT_MS + cell.minRtt() > maxLatencyMs) continue
+      cells.push(cell)
+      devices += cell.size
+    }
+  }
+  return { cells, devices }
+}
+
+/**
+ * Visit the blocks and then the cells nearest first, and inside a cell the fastest links first; stop
+ * when no device left can have a lower estimated latency than the bound says.
+ */
+function walkCells(scope: Scope, origin: { lat: number; lon: number }, visit: (d: Device) => void, stop: (lowerBoundMs: number) => boolean): void {
+  const blocks: { bound: number; cells: Map<number, Cell> }[] = []
+  for (const [key, cells] of scope.blocks) blocks.push({ bound: cellLowerBoundKm(origin, key, BLOCK_DEG) / KM_PER_RTT_MS, cells })
+  blocks.sort((a, b) => a.bound - b.bound)
+  // Cells of opened blocks wait in `pending`, nearest first, until no unopened block could be nearer.
+  const pending: { geoMs: number; bound: number; cell: Cell }[] = []
+  let next = 0
+  for (;;) {
+    const blockBound = next < blocks.length ? blocks[next].bound : Infinity
+    if (pending.length === 0 || pending[0].bound > blockBound) {
+      if (next >= blocks.length || stop(blockBound)) {
+        if (pending.length === 0) return
+      } else {
+        for (const [key, cell] of blocks[next++].cells) {
+          const geoMs = cellLowerBoundKm(origin, key) / KM_PER_RTT_MS
+          pending.push({ geoMs, bound: geoMs + cell.minRtt(), cell })
+        }
+        pending.sort((a, b) => a.bound - b.bound)
+        continue
+      }
+    }
+    const { geoMs, bound, cell } = pending.shift()!
+    if (stop(bound)) return
+    for (let band = 0; band < RTT_BANDS.length; band++) {
+      if (cell.bands[band].size === 0) continue
+      if (stop(geoMs + RTT_BANDS[band])) break
+      for (const d of cell.bands[band]) visit(d)
+    }
+  }
+}
+
+/** Round-robin over clusters in score order, so a deployment spans as many clusters as fit. */
+function spreadOverClusters(candidates: Candidate[], wanted: number): Candidate[] {
+  const clusters = new Set(candidates.map((c) => c.device.cluster)).size
+  const cap = Math.max(1, Math.ceil(wanted / Math.max(1, clusters)))
+  const perCluster = new Map<string, number>()
+  const chosen: Candidate[] = []
+  for (const c of candidates) {
+    const n = perCluster.get(c.device.cluster) ?? 0
+    if (n >= cap) continue
+    perCluster.set(c.device.cluster, n + 1)
+    chosen.push(c)
+    if (chosen.length === wanted) return chosen
+  }
+  for (const c of candidates) if (chosen.length < wanted && !chosen.includes(c)) chosen.push(c)
+  return chosen.sort((a, b) => (better(a, b) ? -1 : 1))
+}
+
+function takeGpus(d: Device, req: Requirements): number[] {
+  const n = req.gpus ?? 0
+  if (n <= 0) return []
+  const milli = req.gpuMilli ?? 1000
+  if (n === 1 && milli < 1000) {
+    // Best fit among the GPUs: the fullest one that still has room, so whole GPUs stay whole.
+    let slot = -1
+    for (let i = 0; i < d.gpuFree.length; i++) if (d.gpuFree[i] >= milli && (slot < 0 || d.gpuFree[i] < d.gpuFree[slot])) slot = i
+    if (slot < 0) return []
+    d.gpuFree[slot] -= milli
+    return [slot]
+  }
+  const slots: number[] = []
+  for (let i = 0; i < d.gpuFree.length && slots.length < n; i++) if (d.gpuFree[i] >= 1000) slots.push(i)
+  for (const s of slots) d.gpuFree[s] = 0
+  return slots
+}
+
+/** GPU slots a placement would take, without taking them (for recording where a replica sits). */
+export function gpuSlotsFor(d: Device, req: Requirements): number[] {
+  const copy = { ...d, gpuFree: [...d.gpuFree] }
+  return takeGpus(copy, req)
+}
+
+function explain(c: Candidate, replica: number, strategy: Strategy, req: Requirements, scanned: number, tolerant: boolean): ReplicaPlacement {
+  const d = c.device
+  const est = estimate(d, req)
+  const score = breakdown(d, est.total, strategy)
+  const why: Record<Strategy, string> = {
+    latency: `lowest latency (${est.total.toFixed(1)} ms${req.origin ? `: ${est.geoMs.toFixed(1)} ms distance + ${est.rttMs.toFixed(1)} ms RTT` : ' RTT'})`,
+    capacity: `most free capacity (${Math.round(capacityScore(d) * 100)}% after load ${Math.round(d.load * 100)}%)`,
+    bandwidth: `highest bandwidth (${d.bandwidthMbps} Mbps${req.dataSizeMb ? `, ${((req.dataSizeMb * 8) / Math.max(1, d.bandwidthMbps)).toFixed(1)} s for ${req.dataSizeMb} MB` : ''})`,
+    cost: `cheapest ($${d.costPerHour.toFixed(2)}/h)`,
+    intelligent: `best weighted score ${score.total.toFixed(2)} (latency ${score.latency.toFixed(2)}, capacity ${score.capacity.toFixed(2)}, bandwidth ${score.bandwidth.toFixed(2)}, cost ${score.cost.toFixed(2)})`,
+  }
+  const tierWhy =
+    d.tier === 'cloud'
+      ? `latency budget ${req.maxLatencyMs === undefined ? 'unset' : `${req.maxLatencyMs} ms`} > ${EDGE_LATENCY_LIMIT_MS} ms, so cloud`
+      : tolerant
+        ? 'edge, as no cloud device fit'
+        : `latency budget ${req.maxLatencyMs} ms ≤ ${EDGE_LATENCY_LIMIT_MS} ms, so edge`
+  return {
+    replica,
+    location: d.tier,
+    deviceId: d.id,
+    deviceName: d.name,
+    region: d.region,
+    cluster: d.cluster,
+    estimatedLatencyMs: round2(est.total),
+    latency: { geoMs: round2(est.geoMs), rttMs: round2(est.rttMs) },
+    score: { latency: round3(score.latency), capacity: round3(score.capacity), bandwidth: round3(score.bandwidth), cost: round3(score.cost), total: round3(score.total) },
+    reason: `${d.name} (${d.region}/${d.cluster}): ${why[strategy]}; ${tierWhy}; ${scanned} devices examined`,
+  }
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100
+const round3 = (n: number) => Math.round(n * 1000) / 1000
+
+/**
+ * The baseline the bench and the property tests compare with: every device checked, every fitting
+ * one scored, all sorted. Same ranking and tie-break as the index (single-objective strategies).
+ */
+export function naivePlace(devices: Iterable<Device>, req: Requirements, strategy: Strategy, replicas: number, tier: Tier | null): string[] {
+  const scan: Scan = { req, tier, exclude: new Set() }
+  const fitting: Candidate[] = []
+  for (const d of devices) {
+    const est = estimate(d, req).total
+    if (breaks(d, scan, est) === null) fitting.push({ device: d, estimatedMs: est, score: rank(d, est, strategy) })
+  }
+  fitting.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0))
+  return fitting.slice(0, replicas).map((c) => c.device.id)
+}
+
+/** Whether a placed device satisfies every hard constraint (tests and the rebalancer check with it). */
+export function satisfies(d: Device, req: Requirements, tier: Tier | null): boolean {
+  return breaks(d, { req, tier, exclude: new Set() }, estimate(d, req).total) === null
+}
