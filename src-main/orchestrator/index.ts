@@ -4,3 +4,7 @@ export { DeviceIndex, NoFitError, naivePlace, EDGE_LATENCY_LIMIT_MS, INTELLIGENT
 export { DeviceRegistry, OrchestratorError, view as deviceView, type DeviceInput, type DeviceView, type Heartbeat } from './registry'
 export { ORCHESTRATOR_MIGRATIONS } from './schema'
 export { METROS, seededRandom, syntheticFleet } from './fleet'
+export { Orchestrator, type DeploymentSpec, type DeploymentView, type ReplicaView, type RebalanceReport, type RebalanceMove, type OrchestratorEvent, type DeploymentState } from './orchestrator'
+export { UnattachedRunner, AgentRunner, type ReplicaRunner, type ReplicaRef, type ReplicaStatus, type ReplicaState, type CallAgent } from './runner'
+export { simulate, SIMULATION_POLICIES, BASELINES, type SimulationPolicy, type SimulationResult } from './simulate'
+export { parseNodes, parsePods, TraceFormatError, type TraceNode, type TracePod } from './trace'
