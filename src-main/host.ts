@@ -30,6 +30,8 @@ import { WasmError, WasmPool } from './wasm'
 import { wasmHandlers } from './handlers/wasm'
 import { RELEASE_MIGRATIONS, ReleaseError, ReleaseManager } from './release'
 import { releaseHandlers } from './handlers/release'
+import { NoFitError, Orchestrator, ORCHESTRATOR_MIGRATIONS, OrchestratorError } from './orchestrator'
+import { orchestratorHandlers } from './handlers/orchestrator'
 import { Registry } from 'prom-client'
 import { PRODUCT_NAME, PRODUCT_VERSION } from './version'
 
@@ -54,6 +56,8 @@ export interface Host {
   readonly wasm: WasmPool
   /** Feature flags, the alpha program and rollback to v3; `release.isEnabled(flag, user?)` gates features. */
   readonly release: ReleaseManager
+  /** Edge devices, placement, deployments; `orchestrator.attachRunner(...)` hands it the agents. */
+  readonly orchestrator: Orchestrator
   /** Prometheus series of every engine, served at /metrics. */
   readonly metrics: Registry
   readonly events: EventBus
@@ -101,7 +105,12 @@ export function createHost(options: HostOptions): Host {
   release.registerMetrics(metrics)
   if (options.shell === 'electron' || options.shell === 'server') release.startSweeping()
 
-  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release })
+  // Replicas are placed and recorded; running them on agents needs the protocol peer (issue #5):
+  //   orchestrator.attachRunner(new AgentRunner(protocol.callAgent, (id) => protocol.agents.has(id)))
+  const orchestrator = new Orchestrator({ store, onEvent: (e) => events.emit('edge', e) })
+  if (options.shell === 'electron' || options.shell === 'server') orchestrator.startMonitoring()
+
+  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
     try {
@@ -130,6 +139,7 @@ export function createHost(options: HostOptions): Host {
     audit,
     wasm,
     release,
+    orchestrator,
     metrics,
     events,
     log,
@@ -138,6 +148,7 @@ export function createHost(options: HostOptions): Host {
     async close() {
       terminals.closeAll()
       release.close()
+      orchestrator.close()
       await wasm.close()
       if (store.db.open) {
         if (options.shell === 'electron' || options.shell === 'server') audit.record({ actor: 'system', action: 'host.stop', target: options.shell, outcome: 'ok' })
@@ -151,6 +162,7 @@ export function createHost(options: HostOptions): Host {
 }
 
 interface Parts {
+  orchestrator: Orchestrator
   wasm: WasmPool
   release: ReleaseManager
   options: HostOptions
@@ -161,7 +173,7 @@ interface Parts {
   audit: AuditService
 }
 
-function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release }: Parts): Handlers {
+function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator }: Parts): Handlers {
   const audited = auditedBy(audit)
   const wasmExecute = wasmHandlers({ pool: wasm, home: options.home, audited })['wasm.execute']
   const exportsDir = resolve(options.home, 'exports')
@@ -252,6 +264,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
     // Each engine's handlers: src-main/handlers/<engine>.ts returns HandlersFor<its methods>.
     ...wasmHandlers({ pool: wasm, home: options.home, audited }),
     ...releaseHandlers({ release, audited, events }),
+    ...orchestratorHandlers({ orchestrator, audited, events }),
     // Features behind a flag: a flag that is off refuses the call and says which flag and why.
     'wasm.execute': (input, ctx) => {
       requireFeature(release, 'wasm_runtime', input.tenant ?? 'default')
@@ -268,7 +281,7 @@ function engineStatuses(): EngineStatus[] {
     { id: 'audit', name: 'Audit log', ready: true, detail: 'Append-only, Merkle-hashed audit log with ML-DSA-signed heads' },
     { id: 'wasm', name: 'WASM pool', ready: true, detail: 'Cached, pre-warmed, per-tenant WebAssembly execution (core modules, WASI preview 1)' },
     { id: 'protocol', name: 'Protocol peer', ready: false, detail: 'The DWCP v4/v3 wire protocol and edge agents are not built yet', issue: 5 },
-    { id: 'orchestrator', name: 'Orchestrator', ready: false, detail: 'The edge device registry and placement are not built yet', issue: 6 },
+    { id: 'orchestrator', name: 'Orchestrator', ready: true, detail: 'Edge device registry, explained placement (five strategies), deployments, failure rescheduling, rebalance; replicas run on agents once the protocol peer is wired' },
     { id: 'release', name: 'Release manager', ready: true, detail: 'Feature flags with gradual rollout, early adopters, feedback clocks, telemetry, readiness, rollback to v3' },
     { id: 'intent', name: 'Intent engine', ready: false, detail: 'Chat-driven operations are not built yet', issue: 8 },
   ]
@@ -293,13 +306,15 @@ function translate(err: unknown): ApiError {
   if (err instanceof AuditInputError || err instanceof ProofError || err instanceof BundleError) return new ApiError('bad_request', err.message)
   if (err instanceof WasmError) return new ApiError(WASM_ERROR_CODES[err.kind], err.message)
   if (err instanceof ReleaseError) return new ApiError(err.kind, err.message)
+  if (err instanceof OrchestratorError) return new ApiError(err.kind, err.message)
+  if (err instanceof NoFitError) return new ApiError('conflict', err.message)
   if (err instanceof RangeError) return new ApiError('not_found', err.message)
   return new ApiError('internal', err instanceof Error ? err.message : String(err))
 }
 
 /** Schema version per engine that this build knows, without opening a database (restore into a damaged folder). */
 export function knownSchema(): Record<string, number> {
-  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length, release: RELEASE_MIGRATIONS.length }
+  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length, release: RELEASE_MIGRATIONS.length, orchestrator: ORCHESTRATOR_MIGRATIONS.length }
 }
 
 /**

@@ -18,6 +18,7 @@ import { PRODUCT_VERSION } from '../version'
 import { asPath, call, printJson, withHost } from './shared'
 import { registerWasmCommands } from './wasm'
 import { registerReleaseCommands } from './release'
+import { registerOrchestratorCommands } from './orchestrator'
 import { formatAuditEntry, formatAuditReport, formatBackup, formatBytes, formatVerdict } from './format'
 import { localAuditFingerprint, verifyBundleFile } from '../audit'
 
@@ -121,6 +122,7 @@ export function buildProgram(): Command {
 
   registerAuditCommands(program)
   registerReleaseCommands(program)
+  registerOrchestratorCommands(program)
   return program
 }
 

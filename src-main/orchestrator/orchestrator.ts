@@ -228,6 +228,15 @@ export class Orchestrator {
     })
   }
 
+  /** Forget a device; refused while it holds replicas (migrate or destroy them first). */
+  removeDevice(id: string): Device {
+    this.registry.sync()
+    const held = this.db.prepare('SELECT deployment, idx FROM edge_replicas WHERE device_id = ?').all(id) as { deployment: string; idx: number }[]
+    if (held.length > 0) throw new OrchestratorError('conflict', `device ${id} holds ${held.map((h) => `${h.deployment}/${h.idx}`).join(', ')}: migrate or destroy them first`)
+    this.live.delete(id)
+    return this.registry.remove(id)
+  }
+
   // -------------------------------------------------------------------------------------------
   // Deployments
 
@@ -337,8 +346,10 @@ export class Orchestrator {
       const rows = this.replicaRows(name).filter((r) => target.replica === undefined || r.idx === target.replica)
       if (rows.length === 0) throw new OrchestratorError('not_found', `deployment ${name} has no replica ${target.replica}`)
       if (target.deviceId && rows.length > 1) throw new OrchestratorError('bad_request', 'one device holds one replica of a deployment: name the replica to move with --replica')
-      if (target.region) this.db.prepare('UPDATE edge_deployments SET requirements = ? WHERE name = ?').run(JSON.stringify(req), name)
       const moved = { ...dep, requirements: JSON.stringify(req) }
+      // Every new place is found before anything moves, so a migration that cannot finish changes nothing.
+      if (!target.deviceId) this.placeFor(moved, rows.length, this.devicesOf(name))
+      if (target.region) this.db.prepare('UPDATE edge_deployments SET requirements = ? WHERE name = ?').run(JSON.stringify(req), name)
       for (const r of rows) {
         let placement: ReplicaPlacement
         if (target.deviceId) {

@@ -49,7 +49,9 @@ export class NoFitError extends Error {
     super(
       devices === 0
         ? 'no device fits: no devices are registered'
-        : `no device fits${placed > 0 ? ` ${wanted - placed} of ${wanted} replicas` : ''}: ${constraint} excluded the most devices (${excluded[constraint] ?? 0} of ${devices}; ${detail})`,
+        : (excluded[constraint] ?? 0) === 0
+          ? `no device fits${placed > 0 ? ` ${wanted - placed} of ${wanted} replicas` : ''}: ${detail}`
+          : `no device fits${placed > 0 ? ` ${wanted - placed} of ${wanted} replicas` : ''}: ${constraint} excluded the most devices (${excluded[constraint] ?? 0} of ${devices}; ${detail})`,
     )
     this.name = 'NoFitError'
   }
@@ -496,8 +498,11 @@ export class DeviceIndex {
         if (violates(d, scan, est, c)) excluded[c] = (excluded[c] ?? 0) + 1
       }
     }
-    let worst: Constraint = 'spread'
+    // Ties go to the constraint a person reads first (region before spread).
+    let worst: Constraint = CONSTRAINTS[0]
     for (const c of CONSTRAINTS) if ((excluded[c] ?? 0) > (excluded[worst] ?? 0)) worst = c
+    // Nothing excluded any device: there are just fewer devices than replicas.
+    if ((excluded[worst] ?? 0) === 0) worst = 'spread'
     return new NoFitError(worst, excluded, this.byId.size, placed, wanted, describeConstraint(worst, scan.req, placed, wanted))
   }
 }
@@ -558,7 +563,7 @@ function describeConstraint(c: Constraint, req: Requirements, placed: number, wa
     case 'cost':
       return `cost above $${req.costCeiling}/h`
     case 'spread':
-      return `each replica needs its own device and only ${placed} of ${wanted} distinct devices fit`
+      return `each replica needs a device of its own${placed > 0 ? ': ' : ', and '}${placed > 0 ? `${placed} fit, ${wanted} asked` : 'every device that fits holds one already'}`
   }
 }
 
