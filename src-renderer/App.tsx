@@ -9,6 +9,7 @@ import { useNavigation } from './stores/navigation'
 import { viewDef, type ViewDef } from './views/catalog'
 import { AuditView } from './views/AuditView'
 import { NotBuiltView } from './views/NotBuiltView'
+import { FleetView } from './views/FleetView'
 import { SettingsView } from './views/SettingsView'
 import { TerminalView } from './views/TerminalView'
 import { WasmView } from './views/WasmView'
@@ -66,6 +67,8 @@ function ViewBody({ view }: { view: ViewDef }) {
       return <WasmView />
     case 'release':
       return <ReleaseView />
+    case 'fleet':
+      return <FleetView />
     default:
       return <NotBuiltView view={view} />
   }
