@@ -440,7 +440,7 @@ export class DeviceIndex {
   private best(scopes: Scope[], scan: Scan, strategy: Strategy, k: number, counted: () => void): Candidate[] {
     if (strategy === 'intelligent') {
       // Exact per objective, then weighed: the union of each objective's best is where a balanced winner is.
-      const pool = Math.max(16, 4 * k)
+      const pool = Math.max(8, 2 * k)
       const union = new Map<string, Device>()
       for (const objective of ['latency', 'capacity', 'bandwidth', 'cost'] as const) {
         for (const c of this.best(scopes, scan, objective, pool, counted)) union.set(c.device.id, c.device)
