@@ -105,8 +105,9 @@ export function createHost(options: HostOptions): Host {
   release.registerMetrics(metrics)
   if (options.shell === 'electron' || options.shell === 'server') release.startSweeping()
 
-  // Replicas are placed and recorded; running them on agents needs the protocol peer (issue #5):
-  //   orchestrator.attachRunner(new AgentRunner(protocol.callAgent, (id) => protocol.agents.has(id)))
+  // Replicas are placed and recorded; running them on agents needs the protocol peer (issue #5).
+  // Once it exports its agent registry and callAgent, one line wires devices and replicas to agents:
+  //   attachAgents(orchestrator, { connected, on, callAgent })   (src-main/orchestrator/agents.ts)
   const orchestrator = new Orchestrator({ store, onEvent: (e) => events.emit('edge', e) })
   if (options.shell === 'electron' || options.shell === 'server') orchestrator.startMonitoring()
 

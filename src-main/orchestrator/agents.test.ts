@@ -1,0 +1,60 @@
+import { EventEmitter } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import { Store } from '../store'
+import { tempHome } from '../testing/home'
+import { attachAgents, type AgentFleetSource, type AgentInfo } from './agents'
+import { Orchestrator } from './orchestrator'
+
+/**
+ * The adapter the composition root will use once the protocol peer exists (issue #5). The peer is not
+ * built yet, so the agent side here is an in-process event source whose callAgent keeps, per agent,
+ * which replicas it was told to run.
+ */
+function agentSource() {
+  const events = new EventEmitter()
+  const running = new Map<string, Set<string>>()
+  const agents: AgentInfo[] = ['a', 'b', 'c'].map((id, i) => ({
+    agentId: `agent-${id}`,
+    capabilities: { lat: 45 + i, lon: 5, region: 'eu-west', cpu: 4, memoryMb: 8192, bandwidthMbps: 100, costPerHour: 0.1 * (i + 1) },
+  }))
+  const source: AgentFleetSource = {
+    connected: () => agents.slice(0, 2),
+    on: (event: string, fn: (arg: never) => void) => void events.on(event, fn),
+    callAgent: async (agentId, method, payload) => {
+      const ref = payload as { deployment: string; replica: number }
+      const set = running.get(agentId) ?? new Set()
+      running.set(agentId, set)
+      if (method === 'replica.start') set.add(`${ref.deployment}/${ref.replica}`)
+      if (method === 'replica.stop') set.delete(`${ref.deployment}/${ref.replica}`)
+      return { state: 'running' }
+    },
+  }
+  return { source, events, running, agents }
+}
+
+describe('devices from agents', () => {
+  it('registers connected agents, runs replicas on them, and moves replicas off an agent that disconnects', async () => {
+    const store = Store.open({ home: tempHome() })
+    const orchestrator = new Orchestrator({ store })
+    const { source, events, running, agents } = agentSource()
+    attachAgents(orchestrator, source)
+    expect(orchestrator.registry.list().map((d) => [d.id, d.source])).toEqual([['agent-a', 'agent'], ['agent-b', 'agent']])
+    events.emit('connect', agents[2])
+    events.emit('heartbeat', { agentId: 'agent-c', load: 0.3, rttMs: 7 })
+    expect(orchestrator.registry.get('agent-c')).toMatchObject({ load: 0.3, rttMs: 7 })
+
+    const dep = await orchestrator.create({ name: 'web', module: 'trivial', replicas: 2, requirements: { memoryMb: 1024 }, strategy: 'cost' })
+    expect(dep.state).toBe('running')
+    expect(dep.instances.map((r) => r.deviceId)).toEqual(['agent-a', 'agent-b'])
+    expect([...running.get('agent-a')!]).toEqual(['web/0'])
+
+    events.emit('disconnect', { agentId: 'agent-a', reason: 'connection closed' })
+    await new Promise((resolve) => setImmediate(resolve))
+    await orchestrator.rebalance() // queued behind the rescheduling: waits for it
+    const after = orchestrator.get('web')
+    expect(after.instances.map((r) => r.deviceId)).toEqual(['agent-c', 'agent-b'])
+    expect([...running.get('agent-c')!]).toEqual(['web/0'])
+    expect(orchestrator.registry.get('agent-a').state).toBe('offline')
+    store.close()
+  })
+})
