@@ -17,7 +17,7 @@ mkdirSync(SHOTS, { recursive: true })
 
 const VIEWS = [
   { id: 'chat', title: 'Chat', engine: true },
-  { id: 'fleet', title: 'Fleet', engine: true },
+  { id: 'fleet', title: 'Fleet', engine: false },
   { id: 'wasm', title: 'WASM', engine: false },
   { id: 'release', title: 'Release', engine: false },
   { id: 'protocol', title: 'Protocol', engine: true },
