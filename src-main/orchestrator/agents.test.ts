@@ -19,7 +19,7 @@ function agentSource() {
   }))
   const source: AgentFleetSource = {
     connected: () => agents.slice(0, 2),
-    on: (event: string, fn: (arg: never) => void) => void events.on(event, fn),
+    on: (event: string, fn: (arg: never) => void) => void events.on(event, fn as (...args: unknown[]) => void),
     callAgent: async (agentId, method, payload) => {
       const ref = payload as { deployment: string; replica: number }
       const set = running.get(agentId) ?? new Set()
