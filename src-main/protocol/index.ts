@@ -1,10 +1,8 @@
 /**
- * Public face of the protocol engine.
- *
- * The wire codec, negotiation and handshake arrive with the protocol issue; until then this folder
- * only states which protocol versions the product is designed to speak, so that `dwcp --version`,
- * `/v4/health` and the status bar agree on one list.
+ * Public face of the protocol engine: the DWCP v4 codec and its v3 compatibility, negotiation, the
+ * post-quantum handshake, the encrypted link over TCP, the console's agent registry and the agent.
  */
-export const PROTOCOL_VERSIONS = ['4.0.0', '3.0.0'] as const
-export const PREFERRED_PROTOCOL_VERSION = PROTOCOL_VERSIONS[0]
-export const PROTOCOL_ENGINE_READY = false
+export { PROTOCOL_VERSIONS, PREFERRED_PROTOCOL_VERSION, FEATURES, negotiate, agreeFeatures, compareSemver, type Feature } from './negotiate'
+export { ProtocolError, type ProtocolErrorKind } from './errors'
+export { decodeToJson, detectKind, parseHex, FRAME_KINDS, type FrameKind } from './decode'
+export { zstdReady } from './v3'

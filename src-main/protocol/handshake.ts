@@ -1,0 +1,297 @@
+/**
+ * The v4 handshake (docs/protocol.md §6): hybrid X25519 + ML-KEM-768 key exchange, ML-DSA-65
+ * identities, HKDF-SHA256 key schedule. Pure functions over message bytes, so the TCP link, the
+ * tests and the bench drive the same code.
+ *
+ * The client signs its own hello (fresh ephemeral keys, name, nonce) while the console works on its
+ * reply, so the two ML-DSA signatures — the slow part — run at the same time on the two machines.
+ * Possession of the ephemeral secrets is proven by the auth message being sealed under keys only
+ * they can derive; a replayed hello and signature get nowhere.
+ */
+import { createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js'
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
+import { fail, ProtocolError } from './errors'
+import { agreeFeatures, negotiate, type Feature } from './negotiate'
+
+export const SUITES = ['aes-256-gcm', 'chacha20-poly1305'] as const
+export type Suite = (typeof SUITES)[number]
+
+export const MLKEM_EK_BYTES = 1184
+export const MLKEM_CT_BYTES = 1088
+export const MLDSA_PK_BYTES = 1952
+const Q = 3329
+
+export interface Identity {
+  publicKey: Uint8Array
+  secretKey: Uint8Array
+  /** SHA-256 of the public key, hex: what is pinned and shown. */
+  fingerprint: string
+}
+
+export const fingerprintOf = (publicKey: Uint8Array): string => createHash('sha256').update(publicKey).digest('hex')
+
+export function createIdentity(seed: Uint8Array = randomBytes(32)): Identity {
+  const { publicKey, secretKey } = ml_dsa65.keygen(seed)
+  return { publicKey, secretKey, fingerprint: fingerprintOf(publicKey) }
+}
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64')
+const sha256 = (...parts: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
+}
+
+function unb64(value: unknown, what: string, length?: number): Uint8Array {
+  if (typeof value !== 'string' || value.length > 8192 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) return fail('handshake', `${what} must be base64`)
+  const bytes = new Uint8Array(Buffer.from(value, 'base64'))
+  if (length !== undefined && bytes.length !== length) fail('handshake', `${what} must be ${length} bytes, got ${bytes.length}`)
+  return bytes
+}
+
+function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'))
+  } catch {
+    return fail('handshake', `${what} is not JSON`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('handshake', `${what} must be a JSON object`)
+  return value as Record<string, unknown>
+}
+
+// ---------- X25519 through node:crypto (raw 32-byte keys) ----------
+
+function x25519Keys(): { privateKey: KeyObject; publicKey: Uint8Array } {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519')
+  return { privateKey, publicKey: new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url')) }
+}
+
+function x25519Shared(privateKey: KeyObject, peerPublic: Uint8Array): Uint8Array {
+  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublic).toString('base64url') }, format: 'jwk' })
+  const shared = new Uint8Array(diffieHellman({ privateKey, publicKey }))
+  // A low-order peer key gives all zeros: the exchange contributes nothing and is refused (RFC 7748 §6.1).
+  if (shared.every((b) => b === 0)) fail('handshake', 'the X25519 exchange gave an all-zero secret (a low-order public key)')
+  return shared
+}
+
+// ---------- ML-KEM-768 ----------
+
+/**
+ * FIPS 203 §7.2 input check of an encapsulation key: the right length, and every 12-bit coefficient
+ * of its 1152-byte vector part below q (so that ByteEncode12(ByteDecode12(ek)) gives ek back).
+ */
+export function checkEncapsulationKey(ek: Uint8Array): void {
+  if (ek.length !== MLKEM_EK_BYTES) fail('handshake', `ML-KEM-768 encapsulation key must be ${MLKEM_EK_BYTES} bytes, got ${ek.length}`)
+  for (let i = 0; i < 1152; i += 3) {
+    const a = ek[i]! | ((ek[i + 1]! & 0x0f) << 8)
+    const b = (ek[i + 1]! >> 4) | (ek[i + 2]! << 4)
+    if (a >= Q || b >= Q) fail('handshake', `ML-KEM-768 encapsulation key fails the modulus check (FIPS 203 §7.2): coefficient ${a >= Q ? a : b} ≥ ${Q}`)
+  }
+}
+
+// ---------- key schedule ----------
+
+export interface TrafficSecrets {
+  clientToServer: Uint8Array
+  serverToClient: Uint8Array
+}
+
+/** PRK = HKDF-Extract(salt = TH, IKM = ssK ‖ ssX); one secret per direction. */
+export function deriveTrafficSecrets(sharedSecret: Uint8Array, transcriptHash: Uint8Array): TrafficSecrets {
+  // HKDF-Extract is HMAC(salt, IKM) (RFC 5869 §2.2); node's hkdfSync only offers extract+expand together.
+  const prk = hmacSha256(transcriptHash, sharedSecret)
+  return { clientToServer: expandFrom(prk, 'dwcp4 c2s'), serverToClient: expandFrom(prk, 'dwcp4 s2c') }
+}
+
+const hmacSha256 = (key: Uint8Array, data: Uint8Array) => new Uint8Array(createHmac('sha256', key).update(data).digest())
+
+/** HKDF-Expand(PRK, info, 32) for one block: HMAC(PRK, info ‖ 0x01). */
+function expandFrom(prk: Uint8Array, info: string): Uint8Array {
+  return hmacSha256(prk, Buffer.concat([Buffer.from(info), Buffer.from([1])]))
+}
+
+export const nextTrafficSecret = (secret: Uint8Array): Uint8Array => expandFrom(secret, 'dwcp4 next')
+
+export function keyAndIv(secret: Uint8Array): { key: Uint8Array; iv: Uint8Array } {
+  return { key: expandFrom(secret, 'dwcp4 key'), iv: expandFrom(secret, 'dwcp4 iv').subarray(0, 12) }
+}
+
+// ---------- messages ----------
+
+export interface HelloOptions {
+  identity: Identity
+  name: string
+  versions: readonly string[]
+  features: readonly Feature[]
+  suites?: readonly Suite[]
+}
+
+export interface ClientSecrets {
+  x25519: KeyObject
+  mlkemDk: Uint8Array
+}
+
+export interface ClientHello {
+  payload: Uint8Array
+  secrets: ClientSecrets
+}
+
+export function createClientHello(o: HelloOptions): ClientHello {
+  const x = x25519Keys()
+  const kem = ml_kem768.keygen()
+  const body = {
+    versions: o.versions,
+    features: o.features,
+    suites: o.suites ?? SUITES,
+    name: o.name,
+    x25519: b64(x.publicKey),
+    mlkemEk: b64(kem.publicKey),
+    identity: b64(o.identity.publicKey),
+    nonce: b64(randomBytes(32)),
+  }
+  return { payload: Buffer.from(JSON.stringify(body)), secrets: { x25519: x.privateKey, mlkemDk: kem.secretKey } }
+}
+
+/** What the client's auth signature covers: its own hello, which carries its fresh ephemeral keys. */
+export const clientSignedMessage = (helloPayload: Uint8Array) => Buffer.concat([Buffer.from('dwcp4 client '), sha256(helloPayload)])
+
+export const signClientHello = (helloPayload: Uint8Array, identity: Identity): Uint8Array => ml_dsa65.sign(clientSignedMessage(helloPayload), identity.secretKey)
+
+export interface ParsedHello {
+  versions: string[]
+  features: Feature[]
+  suites: string[]
+  name: string
+  x25519: Uint8Array
+  mlkemEk: Uint8Array
+  identity: Uint8Array
+  fingerprint: string
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
+
+export function parseClientHello(payload: Uint8Array): ParsedHello {
+  const h = parseJson(payload, 'hello')
+  if (!Array.isArray(h.versions) || h.versions.length > 64) fail('handshake', 'hello.versions must be a list of at most 64 versions')
+  if (!Array.isArray(h.features) || h.features.length > 64) fail('handshake', 'hello.features must be a list')
+  if (!Array.isArray(h.suites) || h.suites.length > 8) fail('handshake', 'hello.suites must be a list')
+  if (typeof h.name !== 'string' || !NAME.test(h.name)) fail('handshake', 'hello.name must be 1–128 letters, digits and . _ : -')
+  const identity = unb64(h.identity, 'hello.identity', MLDSA_PK_BYTES)
+  return {
+    versions: (h.versions as unknown[]).map(String),
+    features: (h.features as unknown[]).filter((f): f is Feature => typeof f === 'object' && f !== null).map((f) => ({ name: String(f.name), version: String(f.version), description: String(f.description ?? '') })),
+    suites: (h.suites as unknown[]).map(String),
+    name: h.name as string,
+    x25519: unb64(h.x25519, 'hello.x25519', 32),
+    mlkemEk: unb64(h.mlkemEk, 'hello.mlkemEk'),
+    identity,
+    fingerprint: fingerprintOf(identity),
+  }
+}
+
+export interface Agreement {
+  version: string
+  features: Feature[]
+  suite: Suite
+}
+
+export interface ServerSide {
+  reply: Uint8Array
+  hello: ParsedHello
+  agreement: Agreement
+  secrets: TrafficSecrets
+  transcriptHash: Uint8Array
+}
+
+export interface ServerOptions {
+  identity: Identity
+  versions: readonly string[]
+  features: readonly Feature[]
+  suites?: readonly Suite[]
+}
+
+/** The console's answer to a hello: negotiate, check and encapsulate, exchange, sign the transcript. */
+export function respondToHello(helloPayload: Uint8Array, o: ServerOptions): ServerSide {
+  const hello = parseClientHello(helloPayload)
+  const version = negotiate(hello.versions, o.versions)
+  const ours = o.suites ?? SUITES
+  const suite = (hello.suites.find((s) => (ours as readonly string[]).includes(s)) as Suite | undefined) ?? fail('handshake', `no common cipher suite: the peer offers ${hello.suites.join(', ') || 'none'}; this console has ${ours.join(', ')}`)
+  checkEncapsulationKey(hello.mlkemEk)
+  let kem: { cipherText: Uint8Array; sharedSecret: Uint8Array }
+  try {
+    kem = ml_kem768.encapsulate(hello.mlkemEk)
+  } catch (err) {
+    return fail('handshake', `ML-KEM-768 encapsulation failed: ${(err as Error).message}`)
+  }
+  const x = x25519Keys()
+  const ssX = x25519Shared(x.privateKey, hello.x25519)
+  const agreement: Agreement = { version, features: agreeFeatures(hello.features, o.features), suite }
+  const core = Buffer.from(
+    JSON.stringify({
+      version,
+      features: agreement.features,
+      suite,
+      x25519: b64(x.publicKey),
+      mlkemCt: b64(kem.cipherText),
+      identity: b64(o.identity.publicKey),
+      nonce: b64(randomBytes(32)),
+    }),
+  )
+  const transcriptHash = sha256(helloPayload, core)
+  const signature = ml_dsa65.sign(transcriptHash, o.identity.secretKey)
+  const reply = Buffer.from(JSON.stringify({ core: core.toString('utf8'), signature: b64(signature) }))
+  const secrets = deriveTrafficSecrets(Buffer.concat([kem.sharedSecret, ssX]), transcriptHash)
+  return { reply, hello, agreement, secrets, transcriptHash }
+}
+
+export interface ClientSide {
+  agreement: Agreement
+  secrets: TrafficSecrets
+  transcriptHash: Uint8Array
+  serverFingerprint: string
+}
+
+/** The client's side once the reply is in: pin check, signature check, decapsulate, derive. */
+export function finishClientHandshake(hello: ClientHello, replyPayload: Uint8Array, pinnedFingerprint?: string): ClientSide {
+  const reply = parseJson(replyPayload, 'helloReply')
+  if (typeof reply.core !== 'string' || reply.core.length > 16384) fail('handshake', 'helloReply.core must be text')
+  const coreBytes = Buffer.from(reply.core as string, 'utf8')
+  const core = parseJson(coreBytes, 'helloReply.core')
+  const identity = unb64(core.identity, 'helloReply.identity', MLDSA_PK_BYTES)
+  const serverFingerprint = fingerprintOf(identity)
+  if (pinnedFingerprint && pinnedFingerprint !== serverFingerprint)
+    fail('handshake', `the console's identity changed: pinned fingerprint ${pinnedFingerprint.slice(0, 16)}…, offered ${serverFingerprint.slice(0, 16)}… (someone may be in the middle; re-enrol only if the console was reinstalled)`)
+  const transcriptHash = sha256(hello.payload, coreBytes)
+  const signature = unb64(reply.signature, 'helloReply.signature')
+  if (!ml_dsa65.verify(signature, transcriptHash, identity)) fail('handshake', "the console's signature over the handshake does not verify")
+  const version = String(core.version)
+  const suite = String(core.suite) as Suite
+  if (!SUITES.includes(suite)) fail('handshake', `the console chose an unknown cipher suite ${suite}`)
+  let ssK: Uint8Array
+  try {
+    ssK = ml_kem768.decapsulate(unb64(core.mlkemCt, 'helloReply.mlkemCt', MLKEM_CT_BYTES), hello.secrets.mlkemDk)
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err
+    return fail('handshake', `ML-KEM-768 decapsulation failed: ${(err as Error).message}`)
+  }
+  const ssX = x25519Shared(hello.secrets.x25519, unb64(core.x25519, 'helloReply.x25519', 32))
+  const features = Array.isArray(core.features) ? (core.features as Feature[]) : []
+  return { agreement: { version, features, suite }, secrets: deriveTrafficSecrets(Buffer.concat([ssK, ssX]), transcriptHash), transcriptHash, serverFingerprint }
+}
+
+/** The console checks the client's signature over its hello with the identity the hello carried. */
+export function verifyClientSignature(helloPayload: Uint8Array, identity: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return ml_dsa65.verify(signature, clientSignedMessage(helloPayload), identity)
+  } catch {
+    return false
+  }
+}
+
+export { b64 as toBase64, unb64 as fromBase64 }
+/** Restores an identity saved as base64 (seed-free: both keys kept). */
+export function identityFrom(publicKey: Uint8Array, secretKey: Uint8Array): Identity {
+  return { publicKey, secretKey, fingerprint: fingerprintOf(publicKey) }
+}
