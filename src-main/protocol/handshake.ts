@@ -70,9 +70,16 @@ function x25519Keys(): { privateKey: KeyObject; publicKey: Uint8Array } {
 
 function x25519Shared(privateKey: KeyObject, peerPublic: Uint8Array): Uint8Array {
   const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublic).toString('base64url') }, format: 'jwk' })
-  const shared = new Uint8Array(diffieHellman({ privateKey, publicKey }))
   // A low-order peer key gives all zeros: the exchange contributes nothing and is refused (RFC 7748 §6.1).
-  if (shared.every((b) => b === 0)) fail('handshake', 'the X25519 exchange gave an all-zero secret (a low-order public key)')
+  // OpenSSL already refuses to derive it; the explicit check stays for any other provider.
+  const lowOrder = () => fail('handshake', 'the X25519 exchange gave an all-zero secret (a low-order public key)')
+  let shared: Uint8Array
+  try {
+    shared = new Uint8Array(diffieHellman({ privateKey, publicKey }))
+  } catch {
+    return lowOrder()
+  }
+  if (shared.every((b) => b === 0)) lowOrder()
   return shared
 }
 

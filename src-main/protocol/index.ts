@@ -6,3 +6,8 @@ export { PROTOCOL_VERSIONS, PREFERRED_PROTOCOL_VERSION, FEATURES, negotiate, agr
 export { ProtocolError, type ProtocolErrorKind } from './errors'
 export { decodeToJson, detectKind, parseHex, FRAME_KINDS, type FrameKind } from './decode'
 export { zstdReady } from './v3'
+export { ProtocolConsole, PROTOCOL_MIGRATIONS, type ConnectedAgent, type AgentCapabilities, type AgentEventMap } from './console'
+export { EdgeAgent, type AgentOptions } from './agent'
+export { connectToConsole, type ClientResult } from './session'
+export { Link } from './link'
+export { createIdentity, type Identity, type Suite, SUITES } from './handshake'
