@@ -13,7 +13,8 @@ import { actorOf, auditedBy } from './handlers/audited'
 import { EventBus } from './events'
 import { createLogger, type Logger } from './log'
 import { cliLauncher } from './paths'
-import { PREFERRED_PROTOCOL_VERSION, PROTOCOL_VERSIONS } from './protocol'
+import { PREFERRED_PROTOCOL_VERSION, PROTOCOL_MIGRATIONS, PROTOCOL_VERSIONS, ProtocolConsole, ProtocolError, type ConnectedAgent } from './protocol'
+import { protocolHandlers } from './handlers/protocol'
 import { plainFileCipher, SettingsService, type SecretCipher } from './settings'
 import {
   BackupError,
@@ -30,7 +31,7 @@ import { WasmError, WasmPool } from './wasm'
 import { wasmHandlers } from './handlers/wasm'
 import { RELEASE_MIGRATIONS, ReleaseError, ReleaseManager } from './release'
 import { releaseHandlers } from './handlers/release'
-import { NoFitError, Orchestrator, ORCHESTRATOR_MIGRATIONS, OrchestratorError } from './orchestrator'
+import { attachAgents, NoFitError, Orchestrator, ORCHESTRATOR_MIGRATIONS, OrchestratorError, type AgentInfo } from './orchestrator'
 import { orchestratorHandlers } from './handlers/orchestrator'
 import { Registry } from 'prom-client'
 import { PRODUCT_NAME, PRODUCT_VERSION } from './version'
@@ -58,6 +59,8 @@ export interface Host {
   readonly release: ReleaseManager
   /** Edge devices, placement, deployments; `orchestrator.attachRunner(...)` hands it the agents. */
   readonly orchestrator: Orchestrator
+  /** The DWCP peer: agents connect to it once a shell calls `protocol.listen(...)`. */
+  readonly protocol: ProtocolConsole
   /** Prometheus series of every engine, served at /metrics. */
   readonly metrics: Registry
   readonly events: EventBus
@@ -98,20 +101,36 @@ export function createHost(options: HostOptions): Host {
   })
 
   const release = new ReleaseManager({ store, home: options.home, record: (entry) => audit.record(entry) })
-  // When the protocol peer exists (issue #5) the host hands it over here, and re-applies a pin kept
-  // from a rollback at start:
-  //   release.rollback.attachProtocol({ pin: (version) => protocol.pin(version) })
-  //   const pinned = release.rollback.pinnedVersion(); if (pinned) await protocol.pin(pinned)
   release.registerMetrics(metrics)
+
+  // The protocol peer. A rollback pins every link to v3 through it; a pin kept from an earlier
+  // rollback applies to every agent that connects after a restart.
+  const protocol = new ProtocolConsole({ store, home: options.home, record: (entry) => audit.record({ actor: 'system', ...entry }) })
+  release.rollback.attachProtocol({ pin: (version) => protocol.pin(version) })
+  const keptPin = release.rollback.pinnedVersion()
+  if (keptPin) void protocol.pin(keptPin)
   if (options.shell === 'electron' || options.shell === 'server') release.startSweeping()
 
-  // Replicas are placed and recorded; running them on agents needs the protocol peer (issue #5).
-  // Once it exports its agent registry and callAgent, one line wires devices and replicas to agents:
-  //   attachAgents(orchestrator, { connected, on, callAgent })   (src-main/orchestrator/agents.ts)
+  // Connected agents are the orchestrator's live devices, and run its replicas over their links.
   const orchestrator = new Orchestrator({ store, onEvent: (e) => events.emit('edge', e) })
+  attachAgents(orchestrator, {
+    connected: () => protocol.list().map(agentInfo),
+    on: ((event: 'connect' | 'heartbeat' | 'disconnect', fn: (value: never) => void) => {
+      if (event === 'connect') protocol.on('connect', (a) => (fn as (v: AgentInfo) => void)(agentInfo(a)))
+      else if (event === 'heartbeat') protocol.on('heartbeat', (b) => (fn as (v: { agentId: string; load: number; rttMs: number }) => void)({ agentId: b.agentId, load: b.load, rttMs: b.rttMs }))
+      else protocol.on('disconnect', (d) => (fn as (v: { agentId: string; reason?: string }) => void)(d))
+    }) as Parameters<typeof attachAgents>[1]['on'],
+    callAgent: (agentId, method, payload, opts) => protocol.callAgent(agentId, method, payload, opts),
+  })
+  for (const event of ['connect', 'disconnect', 'renegotiate', 'refused'] as const) {
+    protocol.on(event, (value) => {
+      const v = value as { agentId?: string; name?: string; reason?: string; version?: string; message?: string }
+      events.emit('protocol', { kind: event, agent: v.agentId ?? v.name ?? '?', detail: v.reason ?? v.version ?? v.message ?? '' })
+    })
+  }
   if (options.shell === 'electron' || options.shell === 'server') orchestrator.startMonitoring()
 
-  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator })
+  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
     try {
@@ -141,6 +160,7 @@ export function createHost(options: HostOptions): Host {
     wasm,
     release,
     orchestrator,
+    protocol,
     metrics,
     events,
     log,
@@ -148,6 +168,7 @@ export function createHost(options: HostOptions): Host {
     dropClient: (clientId) => terminals.closeOwner(clientId),
     async close() {
       terminals.closeAll()
+      await protocol.close()
       release.close()
       orchestrator.close()
       await wasm.close()
@@ -163,6 +184,7 @@ export function createHost(options: HostOptions): Host {
 }
 
 interface Parts {
+  protocol: ProtocolConsole
   orchestrator: Orchestrator
   wasm: WasmPool
   release: ReleaseManager
@@ -174,7 +196,7 @@ interface Parts {
   audit: AuditService
 }
 
-function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator }: Parts): Handlers {
+function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol }: Parts): Handlers {
   const audited = auditedBy(audit)
   const wasmExecute = wasmHandlers({ pool: wasm, home: options.home, audited })['wasm.execute']
   const exportsDir = resolve(options.home, 'exports')
@@ -209,7 +231,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
       platform: `${process.platform}-${process.arch}`,
       runtime: { node: process.versions.node, ...(process.versions.electron ? { electron: process.versions.electron } : {}) },
       // A rollback to v3 pins the protocol; the status bar shows it.
-      activeProtocolVersion: release.rollback.pinnedVersion() ?? PREFERRED_PROTOCOL_VERSION,
+      activeProtocolVersion: protocol.pinnedVersion ?? release.rollback.pinnedVersion() ?? PREFERRED_PROTOCOL_VERSION,
       engines: engineStatuses(),
     }),
     'settings.get': () => settings.view(),
@@ -266,6 +288,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
     ...wasmHandlers({ pool: wasm, home: options.home, audited }),
     ...releaseHandlers({ release, audited, events }),
     ...orchestratorHandlers({ orchestrator, audited, events }),
+    ...protocolHandlers({ protocol, audited }),
     // Features behind a flag: a flag that is off refuses the call and says which flag and why.
     'wasm.execute': (input, ctx) => {
       requireFeature(release, 'wasm_runtime', input.tenant ?? 'default')
@@ -281,11 +304,29 @@ function engineStatuses(): EngineStatus[] {
     { id: 'terminal', name: 'Terminal', ready: true, detail: 'Shells on real pseudo-terminals' },
     { id: 'audit', name: 'Audit log', ready: true, detail: 'Append-only, Merkle-hashed audit log with ML-DSA-signed heads' },
     { id: 'wasm', name: 'WASM pool', ready: true, detail: 'Cached, pre-warmed, per-tenant WebAssembly execution (core modules, WASI preview 1)' },
-    { id: 'protocol', name: 'Protocol peer', ready: false, detail: 'The DWCP v4/v3 wire protocol and edge agents are not built yet', issue: 5 },
-    { id: 'orchestrator', name: 'Orchestrator', ready: true, detail: 'Edge device registry, explained placement (five strategies), deployments, failure rescheduling, rebalance; replicas run on agents once the protocol peer is wired' },
+    { id: 'protocol', name: 'Protocol peer', ready: true, detail: 'DWCP v4 links (X25519 + ML-KEM-768, ML-DSA-65 identities, AEAD) and v3 compatibility; edge agents enrol with one-time tokens' },
+    { id: 'orchestrator', name: 'Orchestrator', ready: true, detail: 'Edge device registry, explained placement (five strategies), deployments, failure rescheduling, rebalance; replicas run on connected agents' },
     { id: 'release', name: 'Release manager', ready: true, detail: 'Feature flags with gradual rollout, early adopters, feedback clocks, telemetry, readiness, rollback to v3' },
     { id: 'intent', name: 'Intent engine', ready: false, detail: 'Chat-driven operations are not built yet', issue: 8 },
   ]
+}
+
+const PROTOCOL_ERROR_CODES: Partial<Record<ProtocolError['kind'], ApiError['code']>> = {
+  not_found: 'not_found',
+  not_allowed: 'conflict',
+  timeout: 'unavailable',
+  closed: 'unavailable',
+  remote: 'conflict',
+}
+
+/** An agent as the orchestrator sees it: a device whose id is the agent id. */
+function agentInfo(a: ConnectedAgent): AgentInfo {
+  const c = a.capabilities
+  return {
+    agentId: a.agentId,
+    name: a.name,
+    capabilities: { region: c.region, lat: c.lat ?? 0, lon: c.lon ?? 0, cpu: c.cpu, memoryMb: c.memoryMb, gpus: c.gpus, bandwidthMbps: c.bandwidthMbps ?? 1000, costPerHour: c.costPerHour ?? 0, tier: 'edge' },
+  }
 }
 
 const WASM_ERROR_CODES: Record<WasmError['kind'], ApiError['code']> = {
@@ -309,13 +350,14 @@ function translate(err: unknown): ApiError {
   if (err instanceof ReleaseError) return new ApiError(err.kind, err.message)
   if (err instanceof OrchestratorError) return new ApiError(err.kind, err.message)
   if (err instanceof NoFitError) return new ApiError('conflict', err.message)
+  if (err instanceof ProtocolError) return new ApiError(PROTOCOL_ERROR_CODES[err.kind] ?? 'bad_request', err.message)
   if (err instanceof RangeError) return new ApiError('not_found', err.message)
   return new ApiError('internal', err instanceof Error ? err.message : String(err))
 }
 
 /** Schema version per engine that this build knows, without opening a database (restore into a damaged folder). */
 export function knownSchema(): Record<string, number> {
-  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length, release: RELEASE_MIGRATIONS.length, orchestrator: ORCHESTRATOR_MIGRATIONS.length }
+  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length, release: RELEASE_MIGRATIONS.length, orchestrator: ORCHESTRATOR_MIGRATIONS.length, protocol: PROTOCOL_MIGRATIONS.length }
 }
 
 /**

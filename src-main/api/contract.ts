@@ -58,7 +58,7 @@ export const SystemInfo = Health.extend({
   dataDir: z.string(),
   databaseFile: z.string(),
   /** 'electron' inside the desktop app, 'server' for `dwcp serve`, 'cli' for one-shot commands. */
-  shell: z.enum(['electron', 'server', 'cli', 'test']),
+  shell: z.enum(['electron', 'server', 'cli', 'agent', 'test']),
   platform: z.string(),
   runtime: z.object({ node: z.string(), electron: z.string().optional() }),
   activeProtocolVersion: z.string(),

@@ -19,6 +19,7 @@ import { asPath, call, printJson, withHost } from './shared'
 import { registerWasmCommands } from './wasm'
 import { registerReleaseCommands } from './release'
 import { registerOrchestratorCommands } from './orchestrator'
+import { registerProtocolCommands } from './protocol'
 import { formatAuditEntry, formatAuditReport, formatBackup, formatBytes, formatVerdict } from './format'
 import { localAuditFingerprint, verifyBundleFile } from '../audit'
 
@@ -36,14 +37,21 @@ export function buildProgram(): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 0)
     .option('--open', 'open the sign-in link in a browser, when there is a display')
-    .action(async (opts: { host: string; port: number; open?: boolean }) => {
+    .option('--agent-host <address>', 'address edge agents connect to (default: --host)')
+    .option('--agent-port <n>', 'port edge agents connect to (0 picks a free one)', parsePort, 7470)
+    .action(async (opts: { host: string; port: number; open?: boolean; agentHost?: string; agentPort: number }) => {
       const host = createHost({ home: defaultHome(), shell: 'server' })
       const server = await startServer(host, { host: opts.host, port: opts.port, rendererDir: join(projectRoot(), 'out', 'renderer') })
+      const agents = await host.protocol.listen(opts.agentHost ?? opts.host, opts.agentPort).catch((err: Error) => {
+        process.stderr.write(`warning: not listening for agents on port ${opts.agentPort}: ${err.message} (choose another with --agent-port)\n`)
+        return null
+      })
       const login = server.loginUrl()
       // The first line is the URL alone, for scripts and tests that start the server.
       process.stdout.write(`${server.url}\n`)
       process.stdout.write(`Open DWCP Console in a browser (one-time sign-in link): ${login}\n`)
       process.stdout.write(`API clients: Authorization: Bearer <token>, printed by \`dwcp token\`. Data folder: ${host.home}. Ctrl+C stops.\n`)
+      if (agents) process.stdout.write(`agents: dwcp://${agents.host}:${agents.port} (dwcp agent --console ${agents.host}:${agents.port} --token $(dwcp protocol token) --name NAME)\n`)
       if (!isLoopback(opts.host)) process.stderr.write(`warning: listening on ${opts.host}: anyone who can reach it and has the token gets a shell through the terminal\n`)
       if (opts.open) openInBrowser(login)
       const stop = async () => {
@@ -123,6 +131,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program)
   registerReleaseCommands(program)
   registerOrchestratorCommands(program)
+  registerProtocolCommands(program)
   return program
 }
 

@@ -113,7 +113,6 @@ export class ProtocolConsole {
   }
   setAllowV3(allow: boolean): boolean {
     this.o.store.db.prepare('INSERT INTO protocol_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('allow_v3', String(allow))
-    this.o.record?.({ action: 'protocol.allow-v3', target: 'console', outcome: 'ok', details: { allow }, safety: allow ? 'dangerous' : 'safe' })
     return allow
   }
   private setting(key: string): string | undefined {
@@ -132,8 +131,6 @@ export class ProtocolConsole {
     const token = `dwcp-enrol-${randomBytes(18).toString('base64url')}`
     const expires = this.now() + minutes * 60_000
     this.o.store.db.prepare('INSERT INTO protocol_tokens (token_sha256, expires_at) VALUES (?, ?)').run(sha256(token), expires)
-    // The token itself is never recorded: only that one was issued.
-    this.o.record?.({ action: 'protocol.token.issue', target: 'enrolment', outcome: 'ok', details: { validMinutes: minutes } })
     return { token, expiresAt: new Date(expires).toISOString() }
   }
 
@@ -146,7 +143,6 @@ export class ProtocolConsole {
     if (!removed) throw new ProtocolError('not_found', `no agent named ${name} is enrolled`)
     const agent = [...this.agents.values()].find((a) => a.name === name)
     agent?.link.close('forgotten by the console')
-    this.o.record?.({ action: 'protocol.forget', target: name, outcome: 'ok', safety: 'caution' })
     return { name, disconnected: Boolean(agent) }
   }
 

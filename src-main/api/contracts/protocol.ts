@@ -97,14 +97,18 @@ export const protocolMethods = {
     input: z
       .object({
         agent: z.string().min(1).max(128),
-        builtin: z.string().min(1).max(64),
+        builtin: z.string().min(1).max(64).optional(),
+        /** Your own module instead of a built-in one. */
+        moduleBase64: z.string().min(1).max(Math.ceil((16 * 1024 * 1024) / 3) * 4).optional(),
         invoke: z.string().max(255).optional(),
         args: z.array(z.number().finite()).max(8).optional(),
         inputText: z.string().max(1024 * 1024).optional(),
         timeoutMs: z.number().int().positive().max(600_000).optional(),
       })
-      .strict(),
+      .strict()
+      .refine((v) => (v.builtin === undefined) !== (v.moduleBase64 === undefined), 'give builtin or moduleBase64 (one of them)'),
     output: z.object({ agent: z.string(), result: z.unknown(), roundTripMs: z.number() }),
+    maxBodyBytes: 24 * 1024 * 1024,
     rest: { method: 'POST', path: '/v4/protocol/call' },
   }),
 } as const
