@@ -8,6 +8,7 @@ import { defaultHome } from '../paths'
 import { BENCH_RESULTS_FILE } from '../release'
 import { auditBench } from './audit'
 import { placementBench } from './placement'
+import { protocolBench } from './protocol'
 import { releaseBench } from './release'
 import { startupBench } from './startup'
 import { wasmBench } from './wasm'
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   wasm: wasmBench,
   release: releaseBench,
   placement: placementBench,
+  protocol: protocolBench,
 }
 
 async function main(): Promise<void> {

@@ -7,10 +7,10 @@
 import { join } from 'node:path'
 import type { Json } from './compression'
 import { ProtocolError } from './errors'
-import type { Identity, Suite } from './handshake'
+import { createClientHello, type ClientHello, type Identity, type Suite } from './handshake'
 import { loadOrCreateIdentity, readPin, writePin } from './identity-file'
 import type { Link, RequestHandler, StreamHandler } from './link'
-import { PROTOCOL_VERSIONS } from './negotiate'
+import { FEATURES, PROTOCOL_VERSIONS } from './negotiate'
 import { connectToConsole, type ClientResult } from './session'
 
 export interface AgentOptions {
@@ -42,6 +42,8 @@ export class EdgeAgent {
   private attempt = 0
   private stateTimer: NodeJS.Timeout | undefined
   private wake: (() => void) | undefined
+  /** The next hello, made while idle: a reconnect then waits only for the console. */
+  private nextHello: ClientHello | undefined
 
   constructor(private readonly o: AgentOptions) {
     this.identity = loadOrCreateIdentity(join(o.home, 'protocol', 'agent-identity.json'))
@@ -54,12 +56,16 @@ export class EdgeAgent {
   /** Connect once; resolves with the link, or rejects with the console's reason. */
   async connect(): Promise<ClientResult> {
     const pinned = readPin(this.pinFile)
+    const versions = this.o.protocol === 'v3' ? ['3.0.0'] : PROTOCOL_VERSIONS
+    const hello = this.nextHello
+    this.nextHello = undefined
     const result = await connectToConsole({
+      ...(hello ? { hello } : {}),
       host: this.o.host,
       port: this.o.port,
       identity: this.identity,
       name: this.o.name,
-      versions: this.o.protocol === 'v3' ? ['3.0.0'] : PROTOCOL_VERSIONS,
+      versions,
       ...(pinned ? { consoleFingerprint: pinned } : {}),
       // A token is only spent once; after enrolment the key alone identifies us.
       ...(this.o.token && !pinned ? { token: this.o.token } : {}),
@@ -75,6 +81,11 @@ export class EdgeAgent {
     this.lastResult = result
     this.status = 'connected'
     this.attempt = 0
+    if (this.o.protocol !== 'v3') {
+      setTimeout(() => {
+        this.nextHello ??= createClientHello({ identity: this.identity, name: this.o.name, versions, features: FEATURES, ...(this.o.suites ? { suites: this.o.suites } : {}) })
+      }, 10).unref()
+    }
     result.link.sendState(this.o.state())
     this.stateTimer = setInterval(() => result.link.sendState(this.o.state()), this.o.stateEveryMs ?? 2000)
     result.link.on('close', (reason) => {

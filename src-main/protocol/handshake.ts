@@ -3,10 +3,11 @@
  * identities, HKDF-SHA256 key schedule. Pure functions over message bytes, so the TCP link, the
  * tests and the bench drive the same code.
  *
- * The client signs its own hello (fresh ephemeral keys, name, nonce) while the console works on its
- * reply, so the two ML-DSA signatures — the slow part — run at the same time on the two machines.
+ * The client signs its own hello (fresh ephemeral keys, name, nonce) before it connects, and the
+ * console checks that signature after its reply is on the way, while the client checks the
+ * console's: of the three ML-DSA operations only the console's signature is on the critical path.
  * Possession of the ephemeral secrets is proven by the auth message being sealed under keys only
- * they can derive; a replayed hello and signature get nowhere.
+ * they can derive; a replayed hello gets nowhere.
  */
 import { createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js'
@@ -145,28 +146,38 @@ export interface ClientHello {
   secrets: ClientSecrets
 }
 
+/**
+ * A signed hello: `{"core": text, "signature": b64}`, the signature by the client's identity over
+ * "dwcp4 client " ‖ SHA-256(core). Nothing in it depends on the console, so an agent prepares its
+ * next hello while idle and a reconnect does not wait for keygen and signing.
+ */
 export function createClientHello(o: HelloOptions): ClientHello {
   const x = x25519Keys()
   const kem = ml_kem768.keygen()
-  const body = {
-    versions: o.versions,
-    features: o.features,
-    suites: o.suites ?? SUITES,
-    name: o.name,
-    x25519: b64(x.publicKey),
-    mlkemEk: b64(kem.publicKey),
-    identity: b64(o.identity.publicKey),
-    nonce: b64(randomBytes(32)),
-  }
-  return { payload: Buffer.from(JSON.stringify(body)), secrets: { x25519: x.privateKey, mlkemDk: kem.secretKey } }
+  const core = Buffer.from(
+    JSON.stringify({
+      versions: o.versions,
+      features: o.features,
+      suites: o.suites ?? SUITES,
+      name: o.name,
+      x25519: b64(x.publicKey),
+      mlkemEk: b64(kem.publicKey),
+      identity: b64(o.identity.publicKey),
+      nonce: b64(randomBytes(32)),
+    }),
+  )
+  const signature = ml_dsa65.sign(clientSignedMessage(core), o.identity.secretKey)
+  const payload = Buffer.from(JSON.stringify({ core: core.toString('utf8'), signature: b64(signature) }))
+  return { payload, secrets: { x25519: x.privateKey, mlkemDk: kem.secretKey } }
 }
 
-/** What the client's auth signature covers: its own hello, which carries its fresh ephemeral keys. */
-export const clientSignedMessage = (helloPayload: Uint8Array) => Buffer.concat([Buffer.from('dwcp4 client '), sha256(helloPayload)])
-
-export const signClientHello = (helloPayload: Uint8Array, identity: Identity): Uint8Array => ml_dsa65.sign(clientSignedMessage(helloPayload), identity.secretKey)
+/** What the client's signature covers: the core of its own hello, which carries its fresh ephemeral keys. */
+export const clientSignedMessage = (core: Uint8Array) => Buffer.concat([Buffer.from('dwcp4 client '), sha256(core)])
 
 export interface ParsedHello {
+  /** The signed part, and the signature the console checks once its reply is on the way. */
+  core: Uint8Array
+  signature: Uint8Array
   versions: string[]
   features: Feature[]
   suites: string[]
@@ -180,13 +191,19 @@ export interface ParsedHello {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
 export function parseClientHello(payload: Uint8Array): ParsedHello {
-  const h = parseJson(payload, 'hello')
+  const outer = parseJson(payload, 'hello')
+  if (typeof outer.core !== 'string' || outer.core.length > 65536) fail('handshake', 'hello.core must be text')
+  const core = Buffer.from(outer.core as string, 'utf8')
+  const signature = unb64(outer.signature, 'hello.signature')
+  const h = parseJson(core, 'hello.core')
   if (!Array.isArray(h.versions) || h.versions.length > 64) fail('handshake', 'hello.versions must be a list of at most 64 versions')
   if (!Array.isArray(h.features) || h.features.length > 64) fail('handshake', 'hello.features must be a list')
   if (!Array.isArray(h.suites) || h.suites.length > 8) fail('handshake', 'hello.suites must be a list')
   if (typeof h.name !== 'string' || !NAME.test(h.name)) fail('handshake', 'hello.name must be 1–128 letters, digits and . _ : -')
   const identity = unb64(h.identity, 'hello.identity', MLDSA_PK_BYTES)
   return {
+    core,
+    signature,
     versions: (h.versions as unknown[]).map(String),
     features: (h.features as unknown[]).filter((f): f is Feature => typeof f === 'object' && f !== null).map((f) => ({ name: String(f.name), version: String(f.version), description: String(f.description ?? '') })),
     suites: (h.suites as unknown[]).map(String),
@@ -289,9 +306,9 @@ export function finishClientHandshake(hello: ClientHello, replyPayload: Uint8Arr
 }
 
 /** The console checks the client's signature over its hello with the identity the hello carried. */
-export function verifyClientSignature(helloPayload: Uint8Array, identity: Uint8Array, signature: Uint8Array): boolean {
+export function verifyClientHello(hello: ParsedHello): boolean {
   try {
-    return ml_dsa65.verify(signature, clientSignedMessage(helloPayload), identity)
+    return ml_dsa65.verify(hello.signature, clientSignedMessage(hello.core), hello.identity)
   } catch {
     return false
   }

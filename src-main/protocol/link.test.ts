@@ -102,7 +102,9 @@ describe('handshake primitives', () => {
 
   it('checks the ML-KEM encapsulation key (FIPS 203 §7.2) and refuses a low-order X25519 key', () => {
     const hello = createClientHello({ identity: createIdentity(), name: 'edge-1', versions: ['4.0.0'], features: FEATURES })
-    const body = JSON.parse(Buffer.from(hello.payload).toString()) as Record<string, string>
+    const outer = JSON.parse(Buffer.from(hello.payload).toString()) as { core: string; signature: string }
+    const body = JSON.parse(outer.core) as Record<string, string>
+    const rewrap = (changed: Record<string, string>) => Buffer.from(JSON.stringify({ core: JSON.stringify(changed), signature: outer.signature }))
     const ek = Buffer.from(body.mlkemEk!, 'base64')
     expect(() => checkEncapsulationKey(ek)).not.toThrow()
     ek[0] = 0xff
@@ -110,9 +112,9 @@ describe('handshake primitives', () => {
     expect(() => checkEncapsulationKey(ek)).toThrow(/modulus check/)
     expect(() => checkEncapsulationKey(ek.subarray(0, 100))).toThrow(/1184 bytes/)
     const bad = { ...body, mlkemEk: ek.toString('base64') }
-    expect(() => respondToHello(Buffer.from(JSON.stringify(bad)), { identity: createIdentity(), versions: ['4.0.0'], features: FEATURES })).toThrow(/modulus check/)
+    expect(() => respondToHello(rewrap(bad), { identity: createIdentity(), versions: ['4.0.0'], features: FEATURES })).toThrow(/modulus check/)
     const lowOrder = { ...body, x25519: Buffer.alloc(32).toString('base64') }
-    expect(() => respondToHello(Buffer.from(JSON.stringify(lowOrder)), { identity: createIdentity(), versions: ['4.0.0'], features: FEATURES })).toThrow(/all-zero/)
+    expect(() => respondToHello(rewrap(lowOrder), { identity: createIdentity(), versions: ['4.0.0'], features: FEATURES })).toThrow(/all-zero/)
   })
 })
 
@@ -193,6 +195,19 @@ describe('console and agents over TCP', () => {
     const { token: t2 } = c.issueToken()
     await expect(agent(port, 'edge-z', { token: t2 }).connect()).rejects.toThrow(/enrolled with another key/)
     expect(c.status().refusedConnections).toBe(4)
+  })
+
+  it('a hello signed by another key is refused after the reply, before any link exists', async () => {
+    const { console: c, port } = await startConsole()
+    const { token } = c.issueToken()
+    const me = createIdentity()
+    const hello = createClientHello({ identity: me, name: 'impostor', versions: ['4.0.0'], features: FEATURES })
+    const outer = JSON.parse(Buffer.from(hello.payload).toString()) as { core: string; signature: string }
+    const other = createClientHello({ identity: createIdentity(), name: 'impostor', versions: ['4.0.0'], features: FEATURES })
+    const forged = { payload: Buffer.from(JSON.stringify({ core: outer.core, signature: (JSON.parse(Buffer.from(other.payload).toString()) as { signature: string }).signature })), secrets: hello.secrets }
+    await expect(connectToConsole({ host: '127.0.0.1', port, identity: me, name: 'impostor', versions: ['4.0.0'], token, capabilities: {}, hello: forged })).rejects.toThrow(/signature over the hello does not verify/)
+    expect(c.list()).toHaveLength(0)
+    expect(c.enrolled()).toHaveLength(0)
   })
 
   it('a peer offering only unknown versions gets a clear refusal', async () => {

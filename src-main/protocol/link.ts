@@ -6,7 +6,8 @@
  * in bounded time.
  */
 import type { Socket } from 'node:net'
-import { applyPatch, diffState, type Json } from './compression'
+import type { Json } from './compression'
+import { STATE_ACK_MS, StateReceiver, StateSender } from './state-sync'
 import { ProtocolError } from './errors'
 import { Flags } from './frame'
 import { parseObject, SealedV4Framing, V3Framing, type Framing, type LinkMessage } from './framing'
@@ -73,12 +74,11 @@ export class Link {
   private heartbeat: NodeJS.Timeout | undefined
   private readonly listeners = { close: [] as ((reason: string) => void)[], state: [] as ((state: Json) => void)[], rejected: [] as ((reason: RejectReason, message: string) => void)[], renegotiated: [] as ((version: string) => void)[] }
   private sealedFraming: SealedV4Framing | undefined
-  // Outgoing state sync: states by id until acknowledged; the last acknowledged one is the delta base.
-  private stateId = 0
-  private readonly sentStates = new Map<number, Json>()
-  private acked: { id: number; state: Json } | undefined
-  private readonly appliedStates = new Map<number, Json>()
+  private readonly stateOut = new StateSender()
+  private readonly stateIn = new StateReceiver()
+  private appliedId = 0
   private drainWaiters: (() => void)[] = []
+  private ackTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly o: LinkOptions) {
     this.framing = o.framing
@@ -166,16 +166,10 @@ export class Link {
     }
   }
 
-  /** Send our state; a delta against what the peer acknowledged when that is smaller. */
+  /** Send our state: whole at first, then deltas against what the peer acknowledged (state-sync.ts). */
   sendState(state: Json): void {
-    const id = (this.stateId = (this.stateId + 1) >>> 0 || 1)
-    this.sentStates.set(id, state)
-    if (this.sentStates.size > 64) this.sentStates.delete(this.sentStates.keys().next().value!)
-    const patch = this.acked ? diffState(this.acked.state, state) : undefined
-    const full = json({ state })
-    const delta = this.acked ? json({ base: this.acked.id, patch: patch ?? {} }) : undefined
-    if (delta && delta.length < full.length) this.send({ type: 'stateSync', requestId: id, flags: Flags.delta, payload: delta })
-    else this.send({ type: 'stateSync', requestId: id, flags: 0, payload: full })
+    const m = this.stateOut.next(state)
+    this.send({ type: 'stateSync', requestId: m.id, flags: m.delta ? Flags.delta : 0, payload: m.payload })
   }
 
   /** Pin this link to `version` in place (docs/protocol.md §5.2); resolves with the version spoken after. */
@@ -300,15 +294,8 @@ export class Link {
         }
         case 'stateSync':
           return this.applyState(m)
-        case 'stateAck': {
-          const id = (parse(m.payload) as { state?: number }).state
-          const state = id === undefined ? undefined : this.sentStates.get(id)
-          if (id !== undefined && state !== undefined) {
-            this.acked = { id, state }
-            for (const key of [...this.sentStates.keys()]) if (key < id) this.sentStates.delete(key)
-          } else this.acked = undefined
-          return
-        }
+        case 'stateAck':
+          return this.stateOut.acknowledged((parse(m.payload) as { state?: number }).state)
         case 'streamData':
           return this.incoming.get(m.requestId)?.push(m.payload)
         case 'streamEnd': {
@@ -391,22 +378,27 @@ export class Link {
   }
 
   private applyState(m: LinkMessage): void {
-    const body = parse(m.payload) as { state?: Json; base?: number; patch?: Json }
-    let state: Json
-    if (m.flags & Flags.delta) {
-      const base = this.appliedStates.get(body.base ?? -1)
-      if (base === undefined) {
-        // We do not have the base: acknowledge nothing, and the peer sends the whole state next.
-        this.send({ type: 'stateAck', requestId: 0, flags: 0, payload: json({}) })
-        return
-      }
-      state = applyPatch(base, body.patch ?? {})
-    } else state = body.state ?? null
-    this.appliedStates.set(m.requestId, state)
-    if (this.appliedStates.size > 16) this.appliedStates.delete(this.appliedStates.keys().next().value!)
-    this.peerState = state
-    this.send({ type: 'stateAck', requestId: 0, flags: 0, payload: json({ state: m.requestId }) })
-    for (const fn of this.listeners.state) fn(state)
+    const result = this.stateIn.apply(m.requestId, (m.flags & Flags.delta) !== 0, m.payload, this.o.maxPayload)
+    if ('lost' in result) {
+      // We do not have the base: acknowledge nothing, and the peer sends the whole state next.
+      this.send({ type: 'stateAck', requestId: 0, flags: 0, payload: json({}) })
+      return
+    }
+    this.appliedId = m.requestId
+    this.peerState = result.state
+    if (result.ackNow) this.sendAck()
+    else if (!this.ackTimer) {
+      this.ackTimer = setTimeout(() => this.sendAck(), STATE_ACK_MS)
+      this.ackTimer.unref()
+    }
+    for (const fn of this.listeners.state) fn(result.state)
+  }
+
+  private sendAck(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer)
+    this.ackTimer = undefined
+    this.stateIn.acked()
+    this.send({ type: 'stateAck', requestId: 0, flags: 0, payload: json({ state: this.appliedId }) })
   }
 
   private onRenegotiate(m: LinkMessage): void {
@@ -450,6 +442,7 @@ export class Link {
   private finish(reason: string): void {
     if (this.heartbeat) clearInterval(this.heartbeat)
     this.heartbeat = undefined
+    if (this.ackTimer) clearTimeout(this.ackTimer)
     const wasClosed = this.closed
     this.closed = true
     this.closeReason ||= reason

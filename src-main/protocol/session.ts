@@ -9,12 +9,10 @@ import { PlainV4Framing, SealedV4Framing, V3Framing, parseObject, type LinkMessa
 import {
   createClientHello,
   finishClientHandshake,
-  fromBase64,
   respondToHello,
-  signClientHello,
-  toBase64,
-  verifyClientSignature,
+  verifyClientHello,
   type Agreement,
+  type ClientHello,
   type Identity,
   type ParsedHello,
   type Suite,
@@ -131,6 +129,8 @@ export interface ClientOptions {
   rotation?: RotationLimits
   onRequest?: RequestHandler
   onStream?: StreamHandler
+  /** A hello made ahead of time (createClientHello), so the handshake does not wait for keygen and signing. */
+  hello?: ClientHello
 }
 
 export interface ClientResult {
@@ -165,17 +165,14 @@ async function clientV4(socket: Socket, o: ClientOptions, started: number): Prom
   const maxPayload = o.maxPayload ?? DEFAULT_MAX_PAYLOAD
   const reader = new HandshakeReader(socket, Date.now() + HANDSHAKE_TIMEOUT_MS)
   const plain = new PlainV4Framing()
-  const hello = createClientHello({ identity: o.identity, name: o.name, versions: o.versions, features: o.features ?? FEATURES, ...(o.suites ? { suites: o.suites } : {}) })
+  const hello = o.hello ?? createClientHello({ identity: o.identity, name: o.name, versions: o.versions, features: o.features ?? FEATURES, ...(o.suites ? { suites: o.suites } : {}) })
   for (const b of plain.encode({ type: 'hello', requestId: 0, flags: 0, payload: hello.payload })) socket.write(b)
-  // Sign our hello while the console works on its reply: the two signatures overlap in time.
-  await new Promise((r) => setImmediate(r))
-  const signature = signClientHello(hello.payload, o.identity)
   const reply = await nextMessage(reader, plain)
   if (reply.type === 'error') throw refusalOf(reply)
   if (reply.type !== 'helloReply') throw new ProtocolError('handshake', `expected helloReply, got ${reply.type}`)
   const side = finishClientHandshake(hello, reply.payload, o.consoleFingerprint)
   const sealed = new SealedV4Framing(new Sealer(side.secrets.clientToServer, side.agreement.suite, o.rotation ?? DEFAULT_ROTATION), new Opener(side.secrets.serverToClient, side.agreement.suite), maxPayload)
-  for (const b of sealed.encode({ type: 'auth', requestId: 0, flags: 0, payload: json({ signature: toBase64(signature), ...(o.token ? { token: o.token } : {}), capabilities: o.capabilities }) })) socket.write(b)
+  for (const b of sealed.encode({ type: 'auth', requestId: 0, flags: 0, payload: json({ ...(o.token ? { token: o.token } : {}), capabilities: o.capabilities }) })) socket.write(b)
   const answer = await nextMessage(reader, sealed)
   if (answer.type === 'error') throw refusalOf(answer)
   if (answer.type !== 'authOk') throw new ProtocolError('handshake', `expected authOk, got ${answer.type}`)
@@ -276,6 +273,9 @@ async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOption
     throw err
   }
   for (const b of plain.encode({ type: 'helloReply', requestId: 0, flags: 0, payload: side.reply })) socket.write(b)
+  // Checked while the client checks ours: the reply is already on its way.
+  await new Promise((r) => setImmediate(r))
+  const signedByClient = verifyClientHello(side.hello)
   const sealed = new SealedV4Framing(new Sealer(side.secrets.serverToClient, side.agreement.suite, o.rotation ?? DEFAULT_ROTATION), new Opener(side.secrets.clientToServer, side.agreement.suite), maxPayload)
   const refuseSealed = (err: ProtocolError): never => {
     for (const b of sealed.encode({ type: 'error', requestId: 0, flags: 0x08, payload: json({ code: err.kind, message: err.message }) })) socket.write(b)
@@ -290,7 +290,7 @@ async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOption
   }
   if (auth.type !== 'auth') refuseSealed(new ProtocolError('handshake', `expected auth, got ${auth.type}`))
   const body = parseObject(auth.payload)
-  if (!verifyClientSignature(helloMsg.payload, side.hello.identity, fromBase64(body.signature, 'auth.signature')))
+  if (!signedByClient)
     refuseSealed(new ProtocolError('handshake', `${side.hello.name}: the signature over the hello does not verify with the key it carries`))
   const capabilities = typeof body.capabilities === 'object' && body.capabilities !== null ? (body.capabilities as Record<string, unknown>) : {}
   let agentId: string
