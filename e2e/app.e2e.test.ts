@@ -20,7 +20,7 @@ const VIEWS = [
   { id: 'fleet', title: 'Fleet', engine: false },
   { id: 'wasm', title: 'WASM', engine: false },
   { id: 'release', title: 'Release', engine: false },
-  { id: 'protocol', title: 'Protocol', engine: true },
+  { id: 'protocol', title: 'Protocol', engine: false },
   { id: 'audit', title: 'Audit', engine: false },
   { id: 'terminal', title: 'Terminal', engine: false },
   { id: 'settings', title: 'Settings', engine: false },

@@ -14,6 +14,7 @@ import { SettingsView } from './views/SettingsView'
 import { TerminalView } from './views/TerminalView'
 import { WasmView } from './views/WasmView'
 import { ReleaseView } from './views/ReleaseView'
+import { ProtocolView } from './views/ProtocolView'
 
 export function App() {
   const connection = useConnection((s) => s.state)
@@ -69,6 +70,8 @@ function ViewBody({ view }: { view: ViewDef }) {
       return <ReleaseView />
     case 'fleet':
       return <FleetView />
+    case 'protocol':
+      return <ProtocolView />
     default:
       return <NotBuiltView view={view} />
   }

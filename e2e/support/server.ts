@@ -10,14 +10,16 @@ export interface ServeProcess {
   home: string
   url: string
   loginUrl: string
+  /** Where edge agents connect: `host:port`. */
+  agentAddress: string
   child: ChildProcess
   stop(): Promise<void>
 }
 
-/** Start `dwcp serve` on a free port with a fresh data folder, the way a user would. */
+/** Start `dwcp serve` on free ports (HTTP and agents) with a fresh data folder, the way a user would. */
 export async function startServe(options: { home?: string } = {}): Promise<ServeProcess> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'dwcp-e2e-'))
-  const child = spawn(process.execPath, [launcher, 'serve', '--port', '0'], { env: { ...process.env, DWCP_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [launcher, 'serve', '--port', '0', '--agent-port', '0'], { env: { ...process.env, DWCP_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stderr!.on('data', (d) => (err += d))
@@ -25,7 +27,7 @@ export async function startServe(options: { home?: string } = {}): Promise<Serve
     child.stdout!.on('data', (d) => {
       out += d
       const lines = out.split('\n')
-      if (lines.length >= 3) resolve(lines)
+      if (lines.length >= 5) resolve(lines) // four lines, the last one with its newline
     })
     child.once('exit', (code) => reject(new Error(`dwcp serve exited with ${code}: ${err}`)))
     setTimeout(() => reject(new Error(`dwcp serve printed nothing in 20 s: ${err}`)), 20_000)
@@ -33,10 +35,13 @@ export async function startServe(options: { home?: string } = {}): Promise<Serve
   const url = lines[0]
   const loginUrl = /(http:\/\/\S+\/login\?code=\S+)/.exec(lines[1])?.[1]
   if (!loginUrl) throw new Error(`no sign-in link in: ${lines[1]}`)
+  const agentAddress = /^agents: dwcp:\/\/(\S+)/.exec(lines[3])?.[1]
+  if (!agentAddress) throw new Error(`no agent address in: ${lines[3]}`)
   return {
     home,
     url,
     loginUrl,
+    agentAddress,
     child,
     async stop() {
       if (child.exitCode === null) {

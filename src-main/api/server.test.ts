@@ -62,7 +62,8 @@ describe('dwcp serve: REST', () => {
     expect(ok.status).toBe(200)
     const engines = (await ok.json()).engines as { id: string }[]
     expect(engines.find((e) => e.id === 'wasm')).toMatchObject({ ready: true })
-    expect(engines.find((e) => e.id === 'protocol')).toMatchObject({ ready: false, issue: 5 })
+    expect(engines.find((e) => e.id === 'protocol')).toMatchObject({ ready: true })
+    expect(engines.find((e) => e.id === 'intent')).toMatchObject({ ready: false, issue: 8 })
   })
 
   it('runs WebAssembly over REST and serves the pool’s figures, also to Prometheus', async () => {

@@ -6,9 +6,9 @@ import { attachAgents, type AgentFleetSource, type AgentInfo } from './agents'
 import { Orchestrator } from './orchestrator'
 
 /**
- * The adapter the composition root will use once the protocol peer exists (issue #5). The peer is not
- * built yet, so the agent side here is an in-process event source whose callAgent keeps, per agent,
- * which replicas it was told to run.
+ * The adapter between the orchestrator and the protocol peer, seen from the orchestrator's side: the
+ * agent side here is an in-process event source whose callAgent keeps, per agent, which replicas it
+ * was told to run (the real peer with agent processes is exercised in src-main/protocol/agents-cli.test.ts).
  */
 function agentSource() {
   const events = new EventEmitter()
@@ -55,6 +55,19 @@ describe('devices from agents', () => {
     expect(after.instances.map((r) => r.deviceId)).toEqual(['agent-c', 'agent-b'])
     expect([...running.get('agent-c')!]).toEqual(['web/0'])
     expect(orchestrator.registry.get('agent-a').state).toBe('offline')
+    store.close()
+  })
+
+  it('leaves replicas on hand-registered devices placed only, and never calls an agent for them', async () => {
+    const store = Store.open({ home: tempHome() })
+    const orchestrator = new Orchestrator({ store })
+    const { source, running } = agentSource()
+    attachAgents(orchestrator, { ...source, connected: () => [] })
+    orchestrator.registry.register([{ id: 'rack-1', name: 'rack-1', lat: 45, lon: 5, region: 'eu-west', cpu: 8, memoryMb: 16384, bandwidthMbps: 100, costPerHour: 0.2 }])
+    const dep = await orchestrator.create({ name: 'web', module: 'trivial', replicas: 1, requirements: { memoryMb: 1024 }, strategy: 'cost' })
+    expect(dep.state).toBe('placed')
+    expect(dep.instances[0]).toMatchObject({ deviceId: 'rack-1', state: 'placed' })
+    expect(running.size).toBe(0)
     store.close()
   })
 })

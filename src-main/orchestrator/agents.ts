@@ -41,7 +41,11 @@ export function attachAgents(orchestrator: Orchestrator, source: AgentFleetSourc
     connected.add(agent.agentId)
     orchestrator.heartbeat(agent.agentId, {})
   }
-  orchestrator.attachRunner(new AgentRunner(source.callAgent, (id) => connected.has(id)))
+  orchestrator.attachRunner(new AgentRunner(
+      source.callAgent,
+      (id) => connected.has(id),
+      (id) => connected.has(id) || deviceSource(orchestrator, id) === 'agent',
+    ),)
   for (const agent of source.connected()) register(agent)
   source.on('connect', register)
   source.on('heartbeat', (beat) => {
@@ -51,4 +55,12 @@ export function attachAgents(orchestrator: Orchestrator, source: AgentFleetSourc
     connected.delete(agentId)
     void orchestrator.deviceFailed(agentId, reason ?? 'agent disconnected')
   })
+}
+
+function deviceSource(orchestrator: Orchestrator, id: string): string | undefined {
+  try {
+    return orchestrator.registry.get(id).source
+  } catch {
+    return undefined // removed meanwhile
+  }
 }

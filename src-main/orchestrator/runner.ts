@@ -51,9 +51,13 @@ export class UnattachedRunner implements ReplicaRunner {
 export type CallAgent = (agentId: string, method: string, payload: unknown, options: { timeoutMs: number }) => Promise<unknown>
 
 export class AgentRunner implements ReplicaRunner {
+  private readonly unattached = new UnattachedRunner()
+
   constructor(
     private readonly callAgent: CallAgent,
     private readonly connected: (agentId: string) => boolean,
+    /** Whether the device came from an agent; devices registered by hand have no agent to run them. */
+    private readonly fromAgent: (deviceId: string) => boolean,
     private readonly timeoutMs = 5000,
   ) {}
 
@@ -62,6 +66,7 @@ export class AgentRunner implements ReplicaRunner {
   }
 
   async start(ref: ReplicaRef): Promise<ReplicaStatus> {
+    if (!this.fromAgent(ref.deviceId)) return this.unattached.start()
     try {
       const reply = (await this.callAgent(ref.deviceId, 'replica.start', ref, { timeoutMs: this.timeoutMs })) as Partial<ReplicaStatus> | undefined
       return { state: reply?.state ?? 'running', ...(reply?.message ? { message: reply.message } : {}) }
@@ -71,6 +76,7 @@ export class AgentRunner implements ReplicaRunner {
   }
 
   async stop(ref: ReplicaRef): Promise<void> {
+    if (!this.fromAgent(ref.deviceId)) return
     try {
       await this.callAgent(ref.deviceId, 'replica.stop', ref, { timeoutMs: this.timeoutMs })
     } catch {
@@ -79,6 +85,7 @@ export class AgentRunner implements ReplicaRunner {
   }
 
   async status(ref: ReplicaRef): Promise<ReplicaStatus> {
+    if (!this.fromAgent(ref.deviceId)) return this.unattached.status()
     try {
       const reply = (await this.callAgent(ref.deviceId, 'replica.status', ref, { timeoutMs: this.timeoutMs })) as Partial<ReplicaStatus> | undefined
       return { state: reply?.state ?? 'running', ...(reply?.message ? { message: reply.message } : {}) }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { StateReceiver, StateSender } from './state-sync'
+import type { Json } from './compression'
 
 describe('state sync', () => {
   it('rebuilds every state exactly from deltas against batched acknowledgements, new keys anywhere', () => {
@@ -12,7 +13,7 @@ describe('state sync', () => {
       if (i === 5) state = { a: state.a, inserted: true, nested: state.nested, big: state.big }
       if (i === 9) delete state.inserted
       state = { ...state, a: i, nested: { ...(state.nested as object), y: [i, i + 1] } }
-      const m = sender.next(state)
+      const m = sender.next(state as Json)
       sizes.push(m.payload.length)
       const r = receiver.apply(m.id, m.delta, m.payload)
       if ('lost' in r) throw new Error('lost')
