@@ -158,7 +158,8 @@ export function registerProtocolCommands(program: Command): void {
       try {
         await agent.run((r) => {
           const how = r.agreement.version.startsWith('3.') ? 'DWCP 3.0.0, UNENCRYPTED' : `DWCP ${r.agreement.version}, ${r.link.cipherSuite}`
-          process.stdout.write(`connected to ${o.console} as ${r.agentId} (${how}); handshake ${r.handshakeMs.toFixed(1)} ms\n`)
+          const proof = r.auth === 'kem' ? ', resumed: the console proved itself with its ML-KEM key' : r.auth === 'signature' ? ', the console signed with its ML-DSA key' : ''
+          process.stdout.write(`connected to ${o.console} as ${r.agentId} (${how}); handshake ${r.handshakeMs.toFixed(1)} ms${proof}\n`)
         })
       } finally {
         await host.close()

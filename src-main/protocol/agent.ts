@@ -7,8 +7,8 @@
 import { join } from 'node:path'
 import type { Json } from './compression'
 import { ProtocolError } from './errors'
-import { createClientHello, type ClientHello, type Identity, type Suite } from './handshake'
-import { loadOrCreateIdentity, readPin, writePin } from './identity-file'
+import { createClientHello, type ClientHello, type Identity, type PinnedConsoleKem, type Suite } from './handshake'
+import { loadOrCreateIdentity, readPin, readPinnedConsoleKem, writePin, writePinnedConsoleKem } from './identity-file'
 import type { Link, RequestHandler, StreamHandler } from './link'
 import { FEATURES, PROTOCOL_VERSIONS } from './negotiate'
 import { connectToConsole, type ClientResult } from './session'
@@ -53,14 +53,21 @@ export class EdgeAgent {
     return join(this.o.home, 'protocol', 'console.fingerprint')
   }
 
+  private get kemFile(): string {
+    return join(this.o.home, 'protocol', 'console-kem.json')
+  }
+
   /** Connect once; resolves with the link, or rejects with the console's reason. */
   async connect(): Promise<ClientResult> {
     const pinned = readPin(this.pinFile)
+    // The console's KEM key is only trusted under the identity it was certified by, i.e. once pinned.
+    const consoleKem = pinned ? readPinnedConsoleKem(this.kemFile) : undefined
     const versions = this.o.protocol === 'v3' ? ['3.0.0'] : PROTOCOL_VERSIONS
     const hello = this.nextHello
     this.nextHello = undefined
     const result = await connectToConsole({
       ...(hello ? { hello } : {}),
+      ...(consoleKem ? { consoleKem } : {}),
       host: this.o.host,
       port: this.o.port,
       identity: this.identity,
@@ -77,13 +84,22 @@ export class EdgeAgent {
       ...(this.o.onStream ? { onStream: this.o.onStream } : {}),
     })
     if (result.consoleFingerprint && !pinned) writePin(this.pinFile, result.consoleFingerprint)
+    if (result.consoleKem) writePinnedConsoleKem(this.kemFile, result.consoleKem)
+    const nextKem: PinnedConsoleKem | undefined = result.consoleKem ?? consoleKem
     this.link = result.link
     this.lastResult = result
     this.status = 'connected'
     this.attempt = 0
     if (this.o.protocol !== 'v3') {
       setTimeout(() => {
-        this.nextHello ??= createClientHello({ identity: this.identity, name: this.o.name, versions, features: FEATURES, ...(this.o.suites ? { suites: this.o.suites } : {}) })
+        this.nextHello ??= createClientHello({
+          identity: this.identity,
+          name: this.o.name,
+          versions,
+          features: FEATURES,
+          ...(this.o.suites ? { suites: this.o.suites } : {}),
+          ...(nextKem ? { consoleKem: nextKem } : {}),
+        })
       }, 10).unref()
     }
     result.link.sendState(this.o.state())

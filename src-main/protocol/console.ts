@@ -9,8 +9,8 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import type { Migration, Store } from '../store'
 import { ProtocolError } from './errors'
-import { loadOrCreateIdentity } from './identity-file'
-import type { Identity } from './handshake'
+import { loadOrCreateConsoleKem, loadOrCreateIdentity } from './identity-file'
+import type { ConsoleKem, Identity } from './handshake'
 import type { Link } from './link'
 import { PROTOCOL_VERSIONS } from './negotiate'
 import { noRejections, type RejectedCounters, type RejectReason } from './record'
@@ -99,11 +99,18 @@ export class ProtocolConsole {
   /** Rejections of links that have since closed, so the totals never go backwards. */
   private readonly closedRejections: RejectedCounters = noRejections()
   private readonly now: () => number
+  private kem: ConsoleKem | undefined
 
   constructor(private readonly o: ConsoleOptions) {
     o.store.migrate('protocol', PROTOCOL_MIGRATIONS)
     this.identity = loadOrCreateIdentity(join(o.home, 'protocol', 'console-identity.json'))
     this.now = o.now ?? Date.now
+  }
+
+  /** The long-term KEM key enrolled agents resume with; made when first needed (commands that never listen don't pay for it). */
+  private get consoleKem(): ConsoleKem {
+    this.kem ??= loadOrCreateConsoleKem(join(this.o.home, 'protocol', 'console-kem.json'), this.identity)
+    return this.kem
   }
 
   // ---------- settings ----------
@@ -198,6 +205,7 @@ export class ProtocolConsole {
     socket.on('error', () => {})
     acceptAgent(socket, {
       identity: this.identity,
+      consoleKem: this.consoleKem,
       versions: () => this.offeredVersions(),
       allowV3: () => this.allowV3 || this.pinned?.startsWith('3.') === true,
       heartbeatMs: this.o.heartbeatMs ?? 2000,

@@ -5,11 +5,16 @@
  *
  * The client signs its own hello (fresh ephemeral keys, name, nonce) before it connects, and the
  * console checks that signature after its reply is on the way, while the client checks the
- * console's: of the three ML-DSA operations only the console's signature is on the critical path.
- * Possession of the ephemeral secrets is proven by the auth message being sealed under keys only
- * they can derive; a replayed hello gets nowhere.
+ * console's. Possession of the ephemeral secrets is proven by the auth message being sealed under
+ * keys only they can derive; a replayed hello gets nowhere.
+ *
+ * An enrolled agent also holds the console's long-term ML-KEM-768 key, certified by the console's
+ * ML-DSA-65 identity and handed over inside the first (signed) handshake. Its later hellos carry an
+ * encapsulation to that key, and the console proves who it is by decapsulating it (a key
+ * confirmation MAC) instead of signing: no ML-DSA signing is left on the critical path. The
+ * ephemeral X25519 and ML-KEM exchanges stay, so forward secrecy does not depend on the long-term key.
  */
-import { createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { fail, ProtocolError } from './errors'
@@ -60,6 +65,44 @@ function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('handshake', `${what} must be a JSON object`)
   return value as Record<string, unknown>
+}
+
+// ---------- the console's long-term ML-KEM key ----------
+
+/** The console's long-term ML-KEM-768 key with its certificate: the console identity's signature over it. */
+export interface ConsoleKem {
+  ek: Uint8Array
+  dk: Uint8Array
+  /** First 16 bytes of SHA-256(ek), hex: names the key in hellos. */
+  id: string
+  signature: Uint8Array
+}
+
+/** What an agent keeps of it: the public half, checked against the console identity it pinned. */
+export interface PinnedConsoleKem {
+  ek: Uint8Array
+  id: string
+}
+
+export const consoleKemId = (ek: Uint8Array): string => Buffer.from(sha256(ek).subarray(0, 16)).toString('hex')
+const consoleKemSignedMessage = (ek: Uint8Array) => Buffer.concat([Buffer.from('dwcp4 console kem '), sha256(ek)])
+
+export function createConsoleKem(identity: Identity): ConsoleKem {
+  const { publicKey: ek, secretKey: dk } = ml_kem768.keygen()
+  return { ek, dk, id: consoleKemId(ek), signature: ml_dsa65.sign(consoleKemSignedMessage(ek), identity.secretKey) }
+}
+
+/** The certificate as it travels in authOk: `{ek, id, signature}` in base64. */
+export const consoleKemCertificate = (kem: ConsoleKem) => ({ ek: b64(kem.ek), id: kem.id, signature: b64(kem.signature) })
+
+/** An agent checks a certificate with the console identity public key it just authenticated. */
+export function verifyConsoleKem(certificate: unknown, consoleIdentity: Uint8Array): PinnedConsoleKem {
+  const c = (typeof certificate === 'object' && certificate !== null ? certificate : {}) as Record<string, unknown>
+  const ek = unb64(c.ek, 'consoleKem.ek', MLKEM_EK_BYTES)
+  checkEncapsulationKey(ek)
+  const signature = unb64(c.signature, 'consoleKem.signature')
+  if (!ml_dsa65.verify(signature, consoleKemSignedMessage(ek), consoleIdentity)) fail('handshake', "the console's ML-KEM key is not signed by the console's identity")
+  return { ek, id: consoleKemId(ek) }
 }
 
 // ---------- X25519 through node:crypto (raw 32-byte keys) ----------
@@ -113,6 +156,11 @@ export function deriveTrafficSecrets(sharedSecret: Uint8Array, transcriptHash: U
   return { clientToServer: expandFrom(prk, 'dwcp4 c2s'), serverToClient: expandFrom(prk, 'dwcp4 s2c') }
 }
 
+/** The console's proof, in a resumed handshake, that it derived the same keys: HMAC(HKDF-Expand(PRK, "dwcp4 confirm"), TH). */
+export function keyConfirmation(sharedSecret: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
+  return hmacSha256(expandFrom(hmacSha256(transcriptHash, sharedSecret), 'dwcp4 confirm'), transcriptHash)
+}
+
 const hmacSha256 = (key: Uint8Array, data: Uint8Array) => new Uint8Array(createHmac('sha256', key).update(data).digest())
 
 /** HKDF-Expand(PRK, info, 32) for one block: HMAC(PRK, info ‖ 0x01). */
@@ -134,11 +182,15 @@ export interface HelloOptions {
   versions: readonly string[]
   features: readonly Feature[]
   suites?: readonly Suite[]
+  /** The console's long-term KEM key, once enrolled: the hello then carries an encapsulation to it. */
+  consoleKem?: PinnedConsoleKem
 }
 
 export interface ClientSecrets {
   x25519: KeyObject
   mlkemDk: Uint8Array
+  /** The secret encapsulated to the console's long-term key, and that key's id. */
+  consoleKem?: { id: string; sharedSecret: Uint8Array }
 }
 
 export interface ClientHello {
@@ -154,6 +206,7 @@ export interface ClientHello {
 export function createClientHello(o: HelloOptions): ClientHello {
   const x = x25519Keys()
   const kem = ml_kem768.keygen()
+  const toConsole = o.consoleKem ? { id: o.consoleKem.id, ...ml_kem768.encapsulate(o.consoleKem.ek) } : undefined
   const core = Buffer.from(
     JSON.stringify({
       versions: o.versions,
@@ -164,11 +217,12 @@ export function createClientHello(o: HelloOptions): ClientHello {
       mlkemEk: b64(kem.publicKey),
       identity: b64(o.identity.publicKey),
       nonce: b64(randomBytes(32)),
+      ...(toConsole ? { consoleKem: { id: toConsole.id, ct: b64(toConsole.cipherText) } } : {}),
     }),
   )
   const signature = ml_dsa65.sign(clientSignedMessage(core), o.identity.secretKey)
   const payload = Buffer.from(JSON.stringify({ core: core.toString('utf8'), signature: b64(signature) }))
-  return { payload, secrets: { x25519: x.privateKey, mlkemDk: kem.secretKey } }
+  return { payload, secrets: { x25519: x.privateKey, mlkemDk: kem.secretKey, ...(toConsole ? { consoleKem: { id: toConsole.id, sharedSecret: toConsole.sharedSecret } } : {}) } }
 }
 
 /** What the client's signature covers: the core of its own hello, which carries its fresh ephemeral keys. */
@@ -186,6 +240,8 @@ export interface ParsedHello {
   mlkemEk: Uint8Array
   identity: Uint8Array
   fingerprint: string
+  /** An encapsulation to the console's long-term KEM key (enrolled agents). */
+  consoleKem?: { id: string; ct: Uint8Array }
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
@@ -201,6 +257,8 @@ export function parseClientHello(payload: Uint8Array): ParsedHello {
   if (!Array.isArray(h.suites) || h.suites.length > 8) fail('handshake', 'hello.suites must be a list')
   if (typeof h.name !== 'string' || !NAME.test(h.name)) fail('handshake', 'hello.name must be 1–128 letters, digits and . _ : -')
   const identity = unb64(h.identity, 'hello.identity', MLDSA_PK_BYTES)
+  const kem = h.consoleKem === undefined ? undefined : ((typeof h.consoleKem === 'object' && h.consoleKem !== null ? h.consoleKem : {}) as Record<string, unknown>)
+  if (kem && (typeof kem.id !== 'string' || !/^[0-9a-f]{32}$/.test(kem.id))) fail('handshake', 'hello.consoleKem.id must be 32 hex digits')
   return {
     core,
     signature,
@@ -212,6 +270,7 @@ export function parseClientHello(payload: Uint8Array): ParsedHello {
     mlkemEk: unb64(h.mlkemEk, 'hello.mlkemEk'),
     identity,
     fingerprint: fingerprintOf(identity),
+    ...(kem ? { consoleKem: { id: kem.id as string, ct: unb64(kem.ct, 'hello.consoleKem.ct', MLKEM_CT_BYTES) } } : {}),
   }
 }
 
@@ -234,9 +293,15 @@ export interface ServerOptions {
   versions: readonly string[]
   features: readonly Feature[]
   suites?: readonly Suite[]
+  /** The console's long-term KEM key: a hello encapsulated to it gets a resumed (unsigned) handshake. */
+  consoleKem?: ConsoleKem
 }
 
-/** The console's answer to a hello: negotiate, check and encapsulate, exchange, sign the transcript. */
+/**
+ * The console's answer to a hello: negotiate, check and encapsulate, exchange, then either sign the
+ * transcript (full handshake) or, when the hello is encapsulated to our long-term KEM key, prove our
+ * identity by decapsulating it (resumed handshake).
+ */
 export function respondToHello(helloPayload: Uint8Array, o: ServerOptions): ServerSide {
   const hello = parseClientHello(helloPayload)
   const version = negotiate(hello.versions, o.versions)
@@ -252,6 +317,8 @@ export function respondToHello(helloPayload: Uint8Array, o: ServerOptions): Serv
   const x = x25519Keys()
   const ssX = x25519Shared(x.privateKey, hello.x25519)
   const agreement: Agreement = { version, features: agreeFeatures(hello.features, o.features), suite }
+  // A hello encapsulated to a key we no longer hold gets a full handshake, and a new certificate.
+  const resumed = o.consoleKem && hello.consoleKem?.id === o.consoleKem.id ? ml_kem768.decapsulate(hello.consoleKem.ct, o.consoleKem.dk) : undefined
   const core = Buffer.from(
     JSON.stringify({
       version,
@@ -261,13 +328,14 @@ export function respondToHello(helloPayload: Uint8Array, o: ServerOptions): Serv
       mlkemCt: b64(kem.cipherText),
       identity: b64(o.identity.publicKey),
       nonce: b64(randomBytes(32)),
+      auth: resumed ? 'kem' : 'signature',
     }),
   )
   const transcriptHash = sha256(helloPayload, core)
-  const signature = ml_dsa65.sign(transcriptHash, o.identity.secretKey)
-  const reply = Buffer.from(JSON.stringify({ core: core.toString('utf8'), signature: b64(signature) }))
-  const secrets = deriveTrafficSecrets(Buffer.concat([kem.sharedSecret, ssX]), transcriptHash)
-  return { reply, hello, agreement, secrets, transcriptHash }
+  const sharedSecret = Buffer.concat(resumed ? [kem.sharedSecret, ssX, resumed] : [kem.sharedSecret, ssX])
+  const proof = resumed ? { confirm: b64(keyConfirmation(sharedSecret, transcriptHash)) } : { signature: b64(ml_dsa65.sign(transcriptHash, o.identity.secretKey)) }
+  const reply = Buffer.from(JSON.stringify({ core: core.toString('utf8'), ...proof }))
+  return { reply, hello, agreement, secrets: deriveTrafficSecrets(sharedSecret, transcriptHash), transcriptHash }
 }
 
 export interface ClientSide {
@@ -275,6 +343,10 @@ export interface ClientSide {
   secrets: TrafficSecrets
   transcriptHash: Uint8Array
   serverFingerprint: string
+  /** The console identity public key (to check the KEM certificate it sends in authOk). */
+  serverIdentity: Uint8Array
+  /** How the console proved its identity: by signing (full) or by decapsulating (resumed). */
+  auth: 'signature' | 'kem'
 }
 
 /** The client's side once the reply is in: pin check, signature check, decapsulate, derive. */
@@ -288,8 +360,13 @@ export function finishClientHandshake(hello: ClientHello, replyPayload: Uint8Arr
   if (pinnedFingerprint && pinnedFingerprint !== serverFingerprint)
     fail('handshake', `the console's identity changed: pinned fingerprint ${pinnedFingerprint.slice(0, 16)}…, offered ${serverFingerprint.slice(0, 16)}… (someone may be in the middle; re-enrol only if the console was reinstalled)`)
   const transcriptHash = sha256(hello.payload, coreBytes)
-  const signature = unb64(reply.signature, 'helloReply.signature')
-  if (!ml_dsa65.verify(signature, transcriptHash, identity)) fail('handshake', "the console's signature over the handshake does not verify")
+  const resumed = core.auth === 'kem'
+  if (resumed && !hello.secrets.consoleKem) fail('handshake', 'the console answered with key confirmation, but this hello was not encapsulated to its key')
+  if (resumed && !pinnedFingerprint) fail('handshake', 'key confirmation needs a pinned console fingerprint')
+  if (!resumed) {
+    const signature = unb64(reply.signature, 'helloReply.signature')
+    if (!ml_dsa65.verify(signature, transcriptHash, identity)) fail('handshake', "the console's signature over the handshake does not verify")
+  }
   const version = String(core.version)
   const suite = String(core.suite) as Suite
   if (!SUITES.includes(suite)) fail('handshake', `the console chose an unknown cipher suite ${suite}`)
@@ -302,7 +379,13 @@ export function finishClientHandshake(hello: ClientHello, replyPayload: Uint8Arr
   }
   const ssX = x25519Shared(hello.secrets.x25519, unb64(core.x25519, 'helloReply.x25519', 32))
   const features = Array.isArray(core.features) ? (core.features as Feature[]) : []
-  return { agreement: { version, features, suite }, secrets: deriveTrafficSecrets(Buffer.concat([ssK, ssX]), transcriptHash), transcriptHash, serverFingerprint }
+  const sharedSecret = Buffer.concat(resumed ? [ssK, ssX, hello.secrets.consoleKem!.sharedSecret] : [ssK, ssX])
+  if (resumed) {
+    const expected = keyConfirmation(sharedSecret, transcriptHash)
+    const confirm = unb64(reply.confirm, 'helloReply.confirm', 32)
+    if (!timingSafeEqual(expected, confirm)) fail('handshake', 'the console could not prove its identity: the key confirmation does not match (it does not hold the ML-KEM key it certified)')
+  }
+  return { agreement: { version, features, suite }, secrets: deriveTrafficSecrets(sharedSecret, transcriptHash), transcriptHash, serverFingerprint, serverIdentity: identity, auth: resumed ? 'kem' : 'signature' }
 }
 
 /** The console checks the client's signature over its hello with the identity the hello carried. */

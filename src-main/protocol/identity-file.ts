@@ -1,12 +1,13 @@
 /**
- * An ML-DSA-65 identity kept on disk (0600), made on first use, and the console fingerprint an agent
- * pins at its first enrolment. A damaged file is a clear error, never silently replaced: replacing
+ * An ML-DSA-65 identity kept on disk (0600), made on first use; the console's long-term ML-KEM key
+ * beside it; and what an agent pins at its first enrolment (the console fingerprint, then the
+ * console's certified KEM key). A damaged file is a clear error, never silently replaced: replacing
  * it would change the identity every enrolled peer has pinned.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ProtocolError } from './errors'
-import { createIdentity, identityFrom, type Identity } from './handshake'
+import { consoleKemId, createConsoleKem, createIdentity, identityFrom, type ConsoleKem, type Identity, type PinnedConsoleKem } from './handshake'
 
 export function loadOrCreateIdentity(file: string): Identity {
   if (existsSync(file)) {
@@ -20,6 +21,38 @@ export function loadOrCreateIdentity(file: string): Identity {
   const identity = createIdentity()
   writeAtomically(file, JSON.stringify({ publicKey: Buffer.from(identity.publicKey).toString('base64'), secretKey: Buffer.from(identity.secretKey).toString('base64') }))
   return identity
+}
+
+/** The console's long-term KEM key and its certificate, made on first use (signed by the identity). */
+export function loadOrCreateConsoleKem(file: string, identity: Identity): ConsoleKem {
+  if (existsSync(file)) {
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { ek: string; dk: string; signature: string }
+      const ek = new Uint8Array(Buffer.from(saved.ek, 'base64'))
+      return { ek, dk: new Uint8Array(Buffer.from(saved.dk, 'base64')), id: consoleKemId(ek), signature: new Uint8Array(Buffer.from(saved.signature, 'base64')) }
+    } catch {
+      // Nothing pins this key for good: a damaged one is replaced, and agents get the new certificate at their next (signed) handshake.
+    }
+  }
+  const kem = createConsoleKem(identity)
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64')
+  writeAtomically(file, JSON.stringify({ ek: b64(kem.ek), dk: b64(kem.dk), signature: b64(kem.signature) }))
+  return kem
+}
+
+/** An agent's copy of the console's KEM key; absent or damaged means the next handshake is a full, signed one. */
+export function readPinnedConsoleKem(file: string): PinnedConsoleKem | undefined {
+  if (!existsSync(file)) return undefined
+  try {
+    const ek = new Uint8Array(Buffer.from((JSON.parse(readFileSync(file, 'utf8')) as { ek: string }).ek, 'base64'))
+    return ek.length === 1184 ? { ek, id: consoleKemId(ek) } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function writePinnedConsoleKem(file: string, kem: PinnedConsoleKem): void {
+  writeAtomically(file, JSON.stringify({ ek: Buffer.from(kem.ek).toString('base64') }))
 }
 
 export function readPin(file: string): string | undefined {

@@ -11,7 +11,17 @@ import { Store } from '../store'
 import { EdgeAgent } from './agent'
 import { ProtocolConsole } from './console'
 import { ProtocolError } from './errors'
-import { createClientHello, createIdentity, checkEncapsulationKey, deriveTrafficSecrets, finishClientHandshake, respondToHello } from './handshake'
+import {
+  checkEncapsulationKey,
+  consoleKemCertificate,
+  createClientHello,
+  createConsoleKem,
+  createIdentity,
+  deriveTrafficSecrets,
+  finishClientHandshake,
+  respondToHello,
+  verifyConsoleKem,
+} from './handshake'
 import { decodeFrame, encodeFrame, MessageType } from './frame'
 import { FEATURES, negotiate } from './negotiate'
 import { Opener, Sealer } from './record'
@@ -100,6 +110,29 @@ describe('handshake primitives', () => {
     expect(Buffer.from(other.clientToServer).equals(Buffer.from(server.secrets.clientToServer))).toBe(false)
   })
 
+  it('resumes with the console’s certified ML-KEM key: no signature, key confirmation instead, and only the key holder passes', () => {
+    const serverId = createIdentity()
+    const kem = createConsoleKem(serverId)
+    const pinned = verifyConsoleKem(consoleKemCertificate(kem), serverId.publicKey)
+    expect(() => verifyConsoleKem(consoleKemCertificate(createConsoleKem(createIdentity())), serverId.publicKey)).toThrow(/not signed by the console's identity/)
+    const clientId = createIdentity()
+    const options = { identity: serverId, versions: ['4.0.0'], features: FEATURES, consoleKem: kem }
+    const hello = createClientHello({ identity: clientId, name: 'edge-1', versions: ['4.0.0'], features: FEATURES, consoleKem: pinned })
+    const server = respondToHello(hello.payload, options)
+    const reply = JSON.parse(Buffer.from(server.reply).toString()) as { core: string; signature?: string; confirm?: string }
+    expect(reply.signature).toBeUndefined()
+    expect(JSON.parse(reply.core).auth).toBe('kem')
+    const client = finishClientHandshake(hello, server.reply, serverId.fingerprint)
+    expect(client.auth).toBe('kem')
+    expect(Buffer.from(client.secrets.serverToClient).equals(Buffer.from(server.secrets.serverToClient))).toBe(true)
+    // An impostor that knows the console's public identity but not its KEM secret fails the confirmation.
+    const impostor = respondToHello(hello.payload, { ...options, identity: { ...serverId, secretKey: createIdentity().secretKey }, consoleKem: { ...kem, dk: createConsoleKem(serverId).dk } })
+    expect(() => finishClientHandshake(hello, impostor.reply, serverId.fingerprint)).toThrow(/could not prove its identity/)
+    // A console that no longer holds that key signs instead, and the client accepts that too.
+    const rotated = respondToHello(hello.payload, { ...options, consoleKem: createConsoleKem(serverId) })
+    expect(finishClientHandshake(hello, rotated.reply, serverId.fingerprint).auth).toBe('signature')
+  })
+
   it('checks the ML-KEM encapsulation key (FIPS 203 §7.2) and refuses a low-order X25519 key', () => {
     const hello = createClientHello({ identity: createIdentity(), name: 'edge-1', versions: ['4.0.0'], features: FEATURES })
     const outer = JSON.parse(Buffer.from(hello.payload).toString()) as { core: string; signature: string }
@@ -166,6 +199,8 @@ describe('console and agents over TCP', () => {
     const first = await a.connect()
     expect(first.agreement.version).toBe('4.0.0')
     expect(first.consoleFingerprint).toBe(c.identity.fingerprint)
+    expect(first.auth).toBe('signature')
+    expect(first.consoleKem).toBeDefined() // kept for the next connection
     await until(() => c.list().length === 1, 'the agent to register')
     expect(await c.callAgent('edge-001', 'echo', { hello: 'world' })).toEqual({ hello: 'world' })
     await until(() => c.list()[0]!.link.rttMs !== null, 'an RTT measurement')
@@ -179,8 +214,10 @@ describe('console and agents over TCP', () => {
     expect(c.list()[0]!.link.peerState).toMatchObject({ replicas: { web: { state: 'running' } } })
     a.stop()
     await until(() => c.list().length === 0, 'the disconnect')
-    // The token was spent; the enrolled key alone gets back in.
-    await agent(port, 'edge-001', { home: firstHome }).connect()
+    // The token was spent; the enrolled key alone gets back in, and the console proves itself with its KEM key.
+    const again = await agent(port, 'edge-001', { home: firstHome }).connect()
+    expect(again.auth).toBe('kem')
+    expect(again.consoleKem).toBeUndefined()
     await until(() => c.list().length === 1, 'the reconnect')
     expect(await c.callAgent('edge-001', 'echo', 42)).toBe(42)
   })

@@ -12,8 +12,12 @@ import {
   respondToHello,
   verifyClientHello,
   type Agreement,
+  consoleKemCertificate,
+  verifyConsoleKem,
   type ClientHello,
+  type ConsoleKem,
   type Identity,
+  type PinnedConsoleKem,
   type ParsedHello,
   type Suite,
 } from './handshake'
@@ -120,6 +124,8 @@ export interface ClientOptions {
   suites?: readonly Suite[]
   /** The console fingerprint pinned at enrolment; absent on the first connection. */
   consoleFingerprint?: string
+  /** The console's long-term KEM key received at an earlier connection: the handshake is then resumed, without the console signing. */
+  consoleKem?: PinnedConsoleKem
   token?: string
   capabilities: Record<string, unknown>
   /** Speak v3 from the first byte (an old agent, or one started with --protocol v3). */
@@ -139,6 +145,10 @@ export interface ClientResult {
   consoleFingerprint: string | null
   agreement: Agreement
   handshakeMs: number
+  /** How the console proved its identity this time. */
+  auth: 'signature' | 'kem' | 'none'
+  /** A (new) certificate for the console's long-term KEM key, checked against its identity: keep it for the next connection. */
+  consoleKem?: PinnedConsoleKem
 }
 
 export function openSocket(host: string, port: number, timeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<Socket> {
@@ -165,7 +175,9 @@ async function clientV4(socket: Socket, o: ClientOptions, started: number): Prom
   const maxPayload = o.maxPayload ?? DEFAULT_MAX_PAYLOAD
   const reader = new HandshakeReader(socket, Date.now() + HANDSHAKE_TIMEOUT_MS)
   const plain = new PlainV4Framing()
-  const hello = o.hello ?? createClientHello({ identity: o.identity, name: o.name, versions: o.versions, features: o.features ?? FEATURES, ...(o.suites ? { suites: o.suites } : {}) })
+  const hello =
+    o.hello ??
+    createClientHello({ identity: o.identity, name: o.name, versions: o.versions, features: o.features ?? FEATURES, ...(o.suites ? { suites: o.suites } : {}), ...(o.consoleKem ? { consoleKem: o.consoleKem } : {}) })
   for (const b of plain.encode({ type: 'hello', requestId: 0, flags: 0, payload: hello.payload })) socket.write(b)
   const reply = await nextMessage(reader, plain)
   if (reply.type === 'error') throw refusalOf(reply)
@@ -178,6 +190,8 @@ async function clientV4(socket: Socket, o: ClientOptions, started: number): Prom
   if (answer.type !== 'authOk') throw new ProtocolError('handshake', `expected authOk, got ${answer.type}`)
   const ok = parseObject(answer.payload)
   const version = String(ok.version ?? side.agreement.version)
+  // Only a signed handshake authenticated the identity that the certificate is checked against.
+  const consoleKem = ok.consoleKem !== undefined && side.auth === 'signature' ? verifyConsoleKem(ok.consoleKem, side.serverIdentity) : undefined
   const link = new Link({
     socket,
     framing: version.startsWith('3.') ? new V3Framing(maxPayload) : sealed,
@@ -192,7 +206,15 @@ async function clientV4(socket: Socket, o: ClientOptions, started: number): Prom
     ...(o.onRequest ? { onRequest: o.onRequest } : {}),
     ...(o.onStream ? { onStream: o.onStream } : {}),
   })
-  return { link, agentId: String(ok.agentId), consoleFingerprint: side.serverFingerprint, agreement: { ...side.agreement, version }, handshakeMs: performance.now() - started }
+  return {
+    link,
+    agentId: String(ok.agentId),
+    consoleFingerprint: side.serverFingerprint,
+    agreement: { ...side.agreement, version },
+    handshakeMs: performance.now() - started,
+    auth: side.auth,
+    ...(consoleKem ? { consoleKem } : {}),
+  }
 }
 
 async function clientV3(socket: Socket, o: ClientOptions, started: number): Promise<ClientResult> {
@@ -210,7 +232,7 @@ async function clientV3(socket: Socket, o: ClientOptions, started: number): Prom
   const link = new Link({ socket, framing: new V3Framing(maxPayload), leftover: reader.detach(), peerName: 'console', heartbeatMs: o.heartbeatMs ?? 2000, maxPayload, versions: ['3.0.0'], cipherSuite: 'none (v3)', ...(o.onRequest ? { onRequest: o.onRequest } : {}), ...(o.onStream ? { onStream: o.onStream } : {}) })
   // Registration travels in clear inside the v3 link (docs/protocol.md §7): one more reason v3 is opt-in.
   const registered = (await link.request('agent.register', { token: o.token ?? null, capabilities: o.capabilities }, { timeoutMs: HANDSHAKE_TIMEOUT_MS })) as { agentId: string }
-  return { link, agentId: registered.agentId, consoleFingerprint: null, agreement: { version: '3.0.0', features: [], suite: 'aes-256-gcm' }, handshakeMs: performance.now() - started }
+  return { link, agentId: registered.agentId, consoleFingerprint: null, agreement: { version: '3.0.0', features: [], suite: 'aes-256-gcm' }, handshakeMs: performance.now() - started, auth: 'none' }
 }
 
 // ---------- server (console) ----------
@@ -222,6 +244,8 @@ export interface Admission {
 
 export interface ServerOptions {
   identity: Identity
+  /** The console's long-term ML-KEM key: enrolled agents resume with it, and full handshakes hand out its certificate. */
+  consoleKem?: ConsoleKem
   /** Versions offered to this connection (with the pin and the v3 permission applied). */
   versions: () => readonly string[]
   allowV3: () => boolean
@@ -267,7 +291,7 @@ async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOption
   if (helloMsg.type !== 'hello') refuse(socket, plain, new ProtocolError('handshake', `expected hello, got ${helloMsg.type}`))
   let side: ReturnType<typeof respondToHello>
   try {
-    side = respondToHello(helloMsg.payload, { identity: o.identity, versions: o.versions(), features: o.features ?? FEATURES })
+    side = respondToHello(helloMsg.payload, { identity: o.identity, versions: o.versions(), features: o.features ?? FEATURES, ...(o.consoleKem ? { consoleKem: o.consoleKem } : {}) })
   } catch (err) {
     if (err instanceof ProtocolError) refuse(socket, plain, err)
     throw err
@@ -301,7 +325,9 @@ async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOption
     throw err
   }
   const heartbeatMs = o.heartbeatMs
-  for (const b of sealed.encode({ type: 'authOk', requestId: 0, flags: 0, payload: json({ agentId: agentId!, version: side.agreement.version, features: side.agreement.features, heartbeatMs }) })) socket.write(b)
+  // An agent that did not resume (first connection, or its copy of our KEM key is stale) gets the current certificate.
+  const certificate = o.consoleKem && side.hello.consoleKem?.id !== o.consoleKem.id ? { consoleKem: consoleKemCertificate(o.consoleKem) } : {}
+  for (const b of sealed.encode({ type: 'authOk', requestId: 0, flags: 0, payload: json({ agentId: agentId!, version: side.agreement.version, features: side.agreement.features, heartbeatMs, ...certificate }) })) socket.write(b)
   const version = side.agreement.version
   const link = new Link({
     socket,
