@@ -5,21 +5,19 @@
  * that dies leaving the table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './support/browser'
-import { startServe, type ServeProcess } from './support/server'
+import { openApp, SHOTS, type OpenApp } from './support/app'
+import type { ServeProcess } from './support/server'
 
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
-mkdirSync(SHOTS, { recursive: true })
 const LAUNCHER = fileURLToPath(new URL('../src-main/cli/dwcp.mjs', import.meta.url))
 
+let app: OpenApp
 let serve: ServeProcess
-let browser: Browser
 let page: Page
 const agents: { child: ChildProcess; home: string }[] = []
 
@@ -50,13 +48,8 @@ async function apiCall(path: string, body?: unknown): Promise<any> {
 }
 
 beforeAll(async () => {
-  serve = await startServe()
-  browser = await launchChromium()
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-  page.on('pageerror', (err) => console.error('page error:', err))
-  await page.goto(serve.loginUrl)
-  await page.getByTestId('nav-protocol').click()
-  await page.getByTestId('protocol-view').waitFor()
+  app = await openApp('protocol')
+  ;({ serve, page } = app)
 })
 
 afterAll(async () => {
@@ -67,8 +60,7 @@ afterAll(async () => {
     }
     rmSync(a.home, { recursive: true, force: true })
   }
-  await browser?.close()
-  await serve?.stop?.()
+  await app?.close()
 })
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 100 })

@@ -23,6 +23,8 @@ interface ReplicaPayload {
   module: string
   version: number
   memoryMb?: number
+  /** An uploaded module's bytes, sent by the console with the start. */
+  moduleBase64?: string
 }
 
 const replicaKey = (r: ReplicaPayload) => `${r.deployment}#${r.replica}`
@@ -64,10 +66,15 @@ export function agentRuntime(host: Host, cpu: number) {
       }
       case 'replica.start': {
         const r = payload as ReplicaPayload
-        const module = r.module.startsWith('sha256:') ? { sha256: r.module.slice(7) } : { builtin: r.module }
+        const module = r.moduleBase64
+          ? { bytes: new Uint8Array(Buffer.from(r.moduleBase64, 'base64')), name: r.module }
+          : r.module.startsWith('sha256:')
+            ? { sha256: r.module.slice(7) }
+            : { builtin: r.module }
         try {
           // A replica is a warm instance in a tenant of its deployment: started means instantiated and ready.
-          await host.wasm.prewarm(module, { tenant: `replica-${r.deployment}`.slice(0, 63).replace(/[^a-z0-9._-]/gi, '-'), ...(r.memoryMb ? { memoryMb: r.memoryMb } : {}) })
+          const warmed = await host.wasm.prewarm(module, { tenant: `replica-${r.deployment}`.slice(0, 63).replace(/[^a-z0-9._-]/gi, '-'), ...(r.memoryMb ? { memoryMb: r.memoryMb } : {}) })
+          if (r.module.startsWith('sha256:') && warmed.sha256 !== r.module.slice(7)) throw new Error(`the module bytes sent are not ${r.module.slice(0, 23)}…`)
           replicas.set(replicaKey(r), { state: 'running', module: r.module, version: r.version })
           return { state: 'running' }
         } catch (err) {

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './log'
 import { cliLauncher } from './paths'
 import { PREFERRED_PROTOCOL_VERSION, PROTOCOL_MIGRATIONS, PROTOCOL_VERSIONS, ProtocolConsole, ProtocolError, type ConnectedAgent } from './protocol'
 import { protocolHandlers } from './handlers/protocol'
+import { DemoFleetHolder, demoFleetHandlers } from './handlers/demo-fleet'
 import { plainFileCipher, SettingsService, type SecretCipher } from './settings'
 import {
   BackupError,
@@ -31,7 +32,7 @@ import { WasmError, WasmPool } from './wasm'
 import { wasmHandlers } from './handlers/wasm'
 import { RELEASE_MIGRATIONS, ReleaseError, ReleaseManager } from './release'
 import { releaseHandlers } from './handlers/release'
-import { attachAgents, NoFitError, Orchestrator, ORCHESTRATOR_MIGRATIONS, OrchestratorError, type AgentInfo } from './orchestrator'
+import { attachAgents, NoFitError, Orchestrator, ORCHESTRATOR_MIGRATIONS, OrchestratorError, type AgentHeartbeat, type AgentInfo } from './orchestrator'
 import { orchestratorHandlers } from './handlers/orchestrator'
 import { Registry } from 'prom-client'
 import { PRODUCT_NAME, PRODUCT_VERSION } from './version'
@@ -117,10 +118,12 @@ export function createHost(options: HostOptions): Host {
     connected: () => protocol.list().map(agentInfo),
     on: ((event: 'connect' | 'heartbeat' | 'disconnect', fn: (value: never) => void) => {
       if (event === 'connect') protocol.on('connect', (a) => (fn as (v: AgentInfo) => void)(agentInfo(a)))
-      else if (event === 'heartbeat') protocol.on('heartbeat', (b) => (fn as (v: { agentId: string; load: number; rttMs: number }) => void)({ agentId: b.agentId, load: b.load, rttMs: b.rttMs }))
+      else if (event === 'heartbeat') protocol.on('heartbeat', (b) => (fn as (v: AgentHeartbeat) => void)(agentHeartbeat(b)))
       else protocol.on('disconnect', (d) => (fn as (v: { agentId: string; reason?: string }) => void)(d))
     }) as Parameters<typeof attachAgents>[1]['on'],
-    callAgent: (agentId, method, payload, opts) => protocol.callAgent(agentId, method, payload, opts),
+    callAgent: (agentId, method, payload, opts) => protocol.callAgent(agentId, method, withModuleBytes(wasm, method, payload), opts),
+    // A CLI process beside a running console records replicas; the console starts them.
+    hosting: () => protocol.listening !== null,
   })
   for (const event of ['connect', 'disconnect', 'renegotiate', 'refused'] as const) {
     protocol.on(event, (value) => {
@@ -130,7 +133,8 @@ export function createHost(options: HostOptions): Host {
   }
   if (options.shell === 'electron' || options.shell === 'server') orchestrator.startMonitoring()
 
-  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol })
+  const demo = new DemoFleetHolder()
+  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol, demo })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
     try {
@@ -168,6 +172,7 @@ export function createHost(options: HostOptions): Host {
     dropClient: (clientId) => terminals.closeOwner(clientId),
     async close() {
       terminals.closeAll()
+      await demo.stop()
       await protocol.close()
       release.close()
       orchestrator.close()
@@ -184,6 +189,7 @@ export function createHost(options: HostOptions): Host {
 }
 
 interface Parts {
+  demo: DemoFleetHolder
   protocol: ProtocolConsole
   orchestrator: Orchestrator
   wasm: WasmPool
@@ -196,7 +202,7 @@ interface Parts {
   audit: AuditService
 }
 
-function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol }: Parts): Handlers {
+function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol, demo }: Parts): Handlers {
   const audited = auditedBy(audit)
   const wasmExecute = wasmHandlers({ pool: wasm, home: options.home, audited })['wasm.execute']
   const exportsDir = resolve(options.home, 'exports')
@@ -289,6 +295,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
     ...releaseHandlers({ release, audited, events }),
     ...orchestratorHandlers({ orchestrator, audited, events }),
     ...protocolHandlers({ protocol, audited }),
+    ...demoFleetHandlers({ home: options.home, protocol, audited, demo }),
     // Features behind a flag: a flag that is off refuses the call and says which flag and why.
     'wasm.execute': (input, ctx) => {
       requireFeature(release, 'wasm_runtime', input.tenant ?? 'default')
@@ -320,6 +327,23 @@ const PROTOCOL_ERROR_CODES: Partial<Record<ProtocolError['kind'], ApiError['code
 }
 
 /** An agent as the orchestrator sees it: a device whose id is the agent id. */
+/**
+ * An agent cannot start a replica of an uploaded module it has never seen: the console sends the
+ * bytes from its own pool's cache along with the start (agents cache them by SHA-256 in turn).
+ */
+function withModuleBytes(wasm: WasmPool, method: string, payload: unknown): unknown {
+  const ref = payload as { module?: string } | null
+  if (method !== 'replica.start' || !ref?.module?.startsWith('sha256:')) return payload
+  const bytes = wasm.moduleBytes(ref.module.slice(7))
+  return bytes ? { ...ref, moduleBase64: Buffer.from(bytes).toString('base64') } : payload
+}
+
+/** A heartbeat for the orchestrator: live figures, and which replicas the agent says it runs. */
+function agentHeartbeat(b: { agentId: string; load: number; rttMs: number; state: unknown }): AgentHeartbeat {
+  const replicas = (b.state as { replicas?: unknown } | null)?.replicas
+  return { agentId: b.agentId, load: b.load, rttMs: b.rttMs, ...(replicas && typeof replicas === 'object' ? { replicas: Object.keys(replicas) } : {}) }
+}
+
 function agentInfo(a: ConnectedAgent): AgentInfo {
   const c = a.capabilities
   return {

@@ -87,6 +87,10 @@ async function start(): Promise<void> {
     app.exit(1)
     return
   }
+  // Edge agents connect here, as to `dwcp serve` (same default port; DWCP_AGENT_HOST/PORT change it).
+  const agentHost = process.env.DWCP_AGENT_HOST ?? '127.0.0.1'
+  const agentPort = Number(process.env.DWCP_AGENT_PORT ?? 7470)
+  host.protocol.listen(agentHost, agentPort).catch((err: Error) => console.warn(`not listening for agents on ${agentHost}:${agentPort}: ${err.message}`))
   const disposeBridge = registerIpcBridge(ipcMain, host, { isTrustedUrl })
   buildMenu()
   createWindow()

@@ -4,9 +4,11 @@
  * (a pure replay of trace files, no state) is a call of the contract.
  */
 import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { Command, CommanderError } from 'commander'
 import type { EdgeDeployment, EdgePlacement, EdgeRequirements } from '../api/contract'
 import { parseNodes, parsePods, SIMULATION_POLICIES, simulate, type SimulationPolicy } from '../orchestrator'
+import { demoAgentSpecs, startDemoFleet } from '../fleet-demo'
 import { call, printJson, withHost } from './shared'
 
 const usage = (message: string) => new CommanderError(2, 'dwcp.usage', message)
@@ -24,10 +26,11 @@ export function parseMemory(value: string): number {
   return Math.round(mb)
 }
 
-function parseNumber(flag: string, { min = 0, integer = false } = {}) {
+function parseNumber(flag: string, { min = 0, max = Infinity, integer = false } = {}) {
   return (value: string): number => {
     const n = Number(value)
     if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw usage(`${flag} takes ${integer ? 'a whole number' : 'a number'} ≥ ${min}, not "${value}"`)
+    if (n > max) throw usage(`${flag} is at most ${max}, not ${value}`)
     return n
   }
 }
@@ -317,9 +320,59 @@ export function registerOrchestratorCommands(program: Command): void {
     .command('fleet')
     .description('a live local fleet')
     .command('demo')
-    .description('start N real local agent processes with varied regions and capacities')
-    .option('--agents <n>', 'how many agents', parseNumber('--agents', { min: 1, integer: true }))
-    .action(() => {
-      throw new Error('dwcp fleet demo needs edge agents, which come with the protocol peer (issue #5) and do not exist in this build yet; `dwcp edge register` adds devices meanwhile')
-    })
+    .description('start N real local agent processes with varied regions and capacities, connected to the running console of this data folder; Ctrl+C stops them')
+    .option('--agents <n>', 'how many agents', parseNumber('--agents', { min: 1, max: 64, integer: true }), 6)
+    .option('--console <host:port>', 'the console’s agent address (default: where the console of this data folder listens)')
+    .action((o: { agents: number; console?: string }) => runFleetDemo(o))
+}
+
+async function runFleetDemo(o: { agents: number; console?: string }): Promise<void> {
+  // Tokens are issued up front for agents not enrolled yet; the host is closed before the agents run.
+  const { address, tokens, home } = await withHost(async (host) => {
+    const address = o.console ?? host.protocol.lastAgentAddress() ?? '127.0.0.1:7470'
+    const enrolled = new Set(host.protocol.enrolled().map((e) => e.name))
+    const tokens = new Map(demoAgentSpecs(o.agents).filter((s) => !enrolled.has(s.name)).map((s) => [s.name, host.protocol.issueToken(10).token]))
+    return { address, tokens, home: host.home }
+  })
+  await ensureListening(address)
+  out(`starting ${o.agents} agent${o.agents === 1 ? '' : 's'} for the console at ${address} (Ctrl+C stops them)`)
+  let connected = 0
+  let exited = 0
+  const seen = new Set<string>()
+  const fleet = startDemoFleet({
+    home,
+    address,
+    count: o.agents,
+    tokenFor: (name) => tokens.get(name),
+    onLine: (spec, line) => {
+      const agent = fleet?.agents.find((a) => a.spec === spec)
+      out(`${spec.name} (pid ${agent?.child.pid ?? '?'}, ${spec.region}, ${spec.cpu} CPU, ${spec.memoryMb} MB${spec.gpu ? ', GPU' : ''}): ${line}`)
+      if (line.startsWith('connected to ') && !seen.has(spec.name)) {
+        seen.add(spec.name)
+        if (++connected === o.agents) out(`${connected} of ${o.agents} agents connected; they run until Ctrl+C`)
+      }
+    },
+    onExit: (spec, code, signal) => {
+      out(`${spec.name} exited (${signal ?? `code ${code}`})`)
+      if (++exited === o.agents) {
+        process.stderr.write('error: every demo agent has stopped\n')
+        process.exit(1)
+      }
+    },
+  })
+  const stop = () => void fleet.stop().then(() => process.exit(0))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  await new Promise<never>(() => {})
+}
+
+/** A clear error before spawning anything when no console listens there. */
+function ensureListening(address: string): Promise<void> {
+  const m = /^(.+):(\d+)$/.exec(address)
+  if (!m) throw usage(`--console takes HOST:PORT, not "${address}"`)
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: m[1]!, port: Number(m[2]) })
+    socket.once('connect', () => (socket.destroy(), resolve()))
+    socket.once('error', () => reject(new Error(`no console is listening for agents at ${address}: start it first (\`dwcp serve\`, or the app), or pass --console HOST:PORT`)))
+  })
 }

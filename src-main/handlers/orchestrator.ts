@@ -1,6 +1,7 @@
 /**
  * The orchestrator's calls. Registration, placement questions and heartbeats are not audited (they
- * are frequent and change no intent); every deployment change is.
+ * are frequent and change no intent); every deployment change is. The demo fleet's two calls are the
+ * composition root's (handlers/demo-fleet.ts): they need the protocol peer too.
  */
 import type { EdgeRequirements, orchestratorMethods } from '../api/contracts/orchestrator'
 import type { HandlersFor } from '../api/dispatch'
@@ -14,7 +15,7 @@ export function engineRequirements(r: EdgeRequirements): Requirements {
   return { ...rest, ...(cpu !== undefined ? { cpuMilli: Math.round(cpu * 1000) } : {}) }
 }
 
-export function orchestratorHandlers({ orchestrator, audited, events }: { orchestrator: Orchestrator; audited: Audited; events: EventBus }): HandlersFor<keyof typeof orchestratorMethods> {
+export function orchestratorHandlers({ orchestrator, audited, events }: { orchestrator: Orchestrator; audited: Audited; events: EventBus }): HandlersFor<Exclude<keyof typeof orchestratorMethods, 'edge.demo.start' | 'edge.demo.stop'>> {
   const registry = orchestrator.registry
   const changed = <T>(name: string, detail: string, value: T): T => (events.emit('edge', { kind: 'deployment', name, detail }), value)
   return {

@@ -23,6 +23,8 @@ export interface AgentHeartbeat {
   agentId: string
   load: number
   rttMs: number
+  /** `deployment#index` of every replica the agent says it runs. */
+  replicas?: string[]
 }
 
 export interface AgentFleetSource {
@@ -31,6 +33,8 @@ export interface AgentFleetSource {
   on(event: 'heartbeat', fn: (beat: AgentHeartbeat) => void): void
   on(event: 'disconnect', fn: (agent: { agentId: string; reason?: string }) => void): void
   callAgent: CallAgent
+  /** Whether this process is the console the agents connect to (default: yes). */
+  hosting?(): boolean
 }
 
 /** Devices from agents (registered on connect, live figures from heartbeats, failed on disconnect) and replicas run by them. */
@@ -41,15 +45,20 @@ export function attachAgents(orchestrator: Orchestrator, source: AgentFleetSourc
     connected.add(agent.agentId)
     orchestrator.heartbeat(agent.agentId, {})
   }
-  orchestrator.attachRunner(new AgentRunner(
-      source.callAgent,
-      (id) => connected.has(id),
-      (id) => connected.has(id) || deviceSource(orchestrator, id) === 'agent',
-    ),)
+  orchestrator.attachRunner(
+    new AgentRunner({
+      callAgent: source.callAgent,
+      connected: (id) => connected.has(id),
+      fromAgent: (id) => connected.has(id) || deviceSource(orchestrator, id) === 'agent',
+      hosting: () => source.hosting?.() ?? true,
+    }),
+  )
   for (const agent of source.connected()) register(agent)
   source.on('connect', register)
   source.on('heartbeat', (beat) => {
-    if (connected.has(beat.agentId)) orchestrator.heartbeat(beat.agentId, { load: beat.load, rttMs: beat.rttMs })
+    if (!connected.has(beat.agentId)) return
+    orchestrator.heartbeat(beat.agentId, { load: beat.load, rttMs: beat.rttMs })
+    if (beat.replicas) void orchestrator.reconcile(beat.agentId, beat.replicas).catch(() => undefined)
   })
   source.on('disconnect', ({ agentId, reason }) => {
     connected.delete(agentId)

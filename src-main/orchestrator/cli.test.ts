@@ -33,7 +33,7 @@ describe('dwcp edge / deploy / scale / update / migrate / destroy', () => {
     expect(dwcp(home, 'migrate', 'web', '--region', 'eu-west').stdout).toMatch(/#0 {2}placed {3}lon-1/)
     expect(dwcp(home, 'destroy', 'web')).toMatchObject({ status: 0, stdout: 'destroyed web: 1 replica stopped\n' })
     expect(dwcp(home, 'deployments').stdout).toBe('no deployments: `dwcp deploy NAME --module trivial` makes one\n')
-  })
+  }, 60_000)
 
   it('refuses bad input with one line on stderr and a non-zero exit, changing nothing', () => {
     const home = tempHome()
@@ -41,9 +41,11 @@ describe('dwcp edge / deploy / scale / update / migrate / destroy', () => {
     expect(dwcp(home, 'edge', 'register', '--name', 'x', '--lat', '95', '--lon', '0', '--region', 'r', '--cpu', '1', '--memory', '1GB', '--bandwidth', '1', '--cost', '0').status).not.toBe(0)
     expect(dwcp(home, 'deploy', 'web', '--module', 'trivial', '--memory', 'lots')).toMatchObject({ status: 2, stderr: 'dwcp: --memory takes a size like 512MB or 8GB, not "lots"\n' })
     expect(dwcp(home, 'deploy', 'web', '--module', 'trivial')).toMatchObject({ status: 1, stderr: 'dwcp: no device fits: no devices are registered\n' })
-    expect(dwcp(home, 'fleet', 'demo', '--agents', '3').stderr).toMatch(/needs edge agents, which come with the protocol peer \(issue #5\)/)
+    // Port 1: nothing listens there, whatever else runs on this machine.
+    expect(dwcp(home, 'fleet', 'demo', '--agents', '3', '--console', '127.0.0.1:1')).toMatchObject({ status: 1, stderr: expect.stringMatching(/^dwcp: no console is listening for agents at 127\.0\.0\.1:1: start it first/) })
+    expect(dwcp(home, 'fleet', 'demo', '--agents', '100')).toMatchObject({ status: 2, stderr: 'dwcp: --agents is at most 64, not 100\n' })
     expect(JSON.parse(dwcp(home, 'edge', 'list', '--json').stdout)).toEqual({ total: 0, devices: [] })
-  })
+  }, 60_000)
 
   it('replays the GPU trace: one JSON line per strategy, also from a file without the optional columns', () => {
     const home = tempHome()

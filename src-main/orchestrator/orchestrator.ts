@@ -228,6 +228,35 @@ export class Orchestrator {
     })
   }
 
+  /**
+   * Bring a connected agent in line with the database, which other processes on this data folder
+   * (`dwcp deploy`, `dwcp scale` beside a running console) also write: start the replicas placed on
+   * it and those it should run but does not report (it restarted), and stop those it reports that
+   * are no longer wanted there. `reported` holds `deployment#index` keys from its heartbeat state.
+   */
+  reconcile(deviceId: string, reported: readonly string[]): Promise<void> {
+    const rows = this.db.prepare("SELECT * FROM edge_replicas WHERE device_id = ? AND state != 'stopped'").all(deviceId) as ReplicaRow[]
+    const wanted = new Set(rows.map((r) => `${r.deployment}#${r.idx}`))
+    const running = new Set(reported)
+    const toStart = rows.filter((r) => r.state === 'placed' || (r.state === 'running' && !running.has(`${r.deployment}#${r.idx}`)))
+    const toStop = reported.filter((key) => !wanted.has(key))
+    if ((toStart.length === 0 && toStop.length === 0) || !this.runner.reaches?.(deviceId)) return Promise.resolve()
+    return this.serial(async () => {
+      for (const key of toStop) {
+        const cut = key.lastIndexOf('#')
+        await this.runner.stop({ deployment: key.slice(0, cut), replica: Number(key.slice(cut + 1)), module: '', version: 0, deviceId })
+      }
+      for (const row of toStart) {
+        // Re-read: the row may have moved or gone while this waited in the queue.
+        const now = this.db.prepare('SELECT * FROM edge_replicas WHERE deployment = ? AND idx = ?').get(row.deployment, row.idx) as ReplicaRow | undefined
+        if (!now || now.device_id !== deviceId || (now.state !== 'placed' && now.state !== 'running')) continue
+        const status = await this.runner.start(this.ref(now))
+        this.setReplicaState(now.deployment, now.idx, status.state)
+        this.refreshState(now.deployment, status.state === 'failed' ? `replica ${now.idx} failed to start on ${deviceId}: ${status.message ?? ''}` : `replica ${now.idx} started on ${deviceId}`)
+      }
+    })
+  }
+
   /** Forget a device; refused while it holds replicas (migrate or destroy them first). */
   removeDevice(id: string): Device {
     this.registry.sync()

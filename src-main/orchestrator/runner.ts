@@ -50,25 +50,44 @@ export class UnattachedRunner implements ReplicaRunner {
  */
 export type CallAgent = (agentId: string, method: string, payload: unknown, options: { timeoutMs: number }) => Promise<unknown>
 
+export interface AgentRunnerOptions {
+  callAgent: CallAgent
+  /** Whether this process holds a link to the agent now. */
+  connected(agentId: string): boolean
+  /** Whether the device came from an agent; devices registered by hand have no agent to run them. */
+  fromAgent(deviceId: string): boolean
+  /**
+   * Whether this process is the console agents connect to. A process that is not (a `dwcp deploy`
+   * beside a running console) records replicas as placed, and the console starts them (reconcile).
+   */
+  hosting(): boolean
+  timeoutMs?: number
+}
+
 export class AgentRunner implements ReplicaRunner {
-  private readonly unattached = new UnattachedRunner()
+  private readonly timeoutMs: number
 
-  constructor(
-    private readonly callAgent: CallAgent,
-    private readonly connected: (agentId: string) => boolean,
-    /** Whether the device came from an agent; devices registered by hand have no agent to run them. */
-    private readonly fromAgent: (deviceId: string) => boolean,
-    private readonly timeoutMs = 5000,
-  ) {}
-
-  reaches(deviceId: string): boolean {
-    return this.connected(deviceId)
+  constructor(private readonly o: AgentRunnerOptions) {
+    this.timeoutMs = o.timeoutMs ?? 5000
   }
 
+  reaches(deviceId: string): boolean {
+    return this.o.connected(deviceId)
+  }
+
+  private leftToConsole(deviceId: string): ReplicaStatus | undefined {
+    if (!this.o.fromAgent(deviceId)) return this.unattachedStatus
+    if (!this.o.hosting()) return { state: 'placed', message: `placed: the console that ${deviceId} is connected to starts it` }
+    return undefined
+  }
+
+  private readonly unattachedStatus: ReplicaStatus = { state: 'placed', message: 'placed only: no agent connection runs replicas yet' }
+
   async start(ref: ReplicaRef): Promise<ReplicaStatus> {
-    if (!this.fromAgent(ref.deviceId)) return this.unattached.start()
+    const elsewhere = this.leftToConsole(ref.deviceId)
+    if (elsewhere) return elsewhere
     try {
-      const reply = (await this.callAgent(ref.deviceId, 'replica.start', ref, { timeoutMs: this.timeoutMs })) as Partial<ReplicaStatus> | undefined
+      const reply = (await this.o.callAgent(ref.deviceId, 'replica.start', ref, { timeoutMs: this.timeoutMs })) as Partial<ReplicaStatus> | undefined
       return { state: reply?.state ?? 'running', ...(reply?.message ? { message: reply.message } : {}) }
     } catch (err) {
       return { state: 'failed', message: (err as Error).message }
@@ -76,18 +95,20 @@ export class AgentRunner implements ReplicaRunner {
   }
 
   async stop(ref: ReplicaRef): Promise<void> {
-    if (!this.fromAgent(ref.deviceId)) return
+    // Elsewhere, the console stops what its agents report running that is no longer wanted (reconcile).
+    if (this.leftToConsole(ref.deviceId)) return
     try {
-      await this.callAgent(ref.deviceId, 'replica.stop', ref, { timeoutMs: this.timeoutMs })
+      await this.o.callAgent(ref.deviceId, 'replica.stop', ref, { timeoutMs: this.timeoutMs })
     } catch {
       // An agent that is gone has stopped its replicas with it.
     }
   }
 
   async status(ref: ReplicaRef): Promise<ReplicaStatus> {
-    if (!this.fromAgent(ref.deviceId)) return this.unattached.status()
+    const elsewhere = this.leftToConsole(ref.deviceId)
+    if (elsewhere) return elsewhere
     try {
-      const reply = (await this.callAgent(ref.deviceId, 'replica.status', ref, { timeoutMs: this.timeoutMs })) as Partial<ReplicaStatus> | undefined
+      const reply = (await this.o.callAgent(ref.deviceId, 'replica.status', ref, { timeoutMs: this.timeoutMs })) as Partial<ReplicaStatus> | undefined
       return { state: reply?.state ?? 'running', ...(reply?.message ? { message: reply.message } : {}) }
     } catch (err) {
       return { state: 'failed', message: (err as Error).message }

@@ -119,8 +119,11 @@ export class ProtocolConsole {
     return this.setting('allow_v3') === 'true'
   }
   setAllowV3(allow: boolean): boolean {
-    this.o.store.db.prepare('INSERT INTO protocol_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('allow_v3', String(allow))
+    this.putSetting('allow_v3', String(allow))
     return allow
+  }
+  private putSetting(key: string, value: string): void {
+    this.o.store.db.prepare('INSERT INTO protocol_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value)
   }
   private setting(key: string): string | undefined {
     return (this.o.store.db.prepare('SELECT value FROM protocol_settings WHERE key = ?').get(key) as { value: string } | undefined)?.value
@@ -192,7 +195,14 @@ export class ProtocolConsole {
     })
     const a = server.address() as { address: string; port: number }
     this.address = { host: a.address, port: a.port }
+    // Kept for other processes on this data folder (`dwcp fleet demo`) to find the running console.
+    this.putSetting('agent_address', `${a.address}:${a.port}`)
     return this.address
+  }
+
+  /** Where the console on this data folder last listened for agents (it may have stopped since). */
+  lastAgentAddress(): string | undefined {
+    return this.setting('agent_address')
   }
 
   get listening(): { host: string; port: number } | null {
@@ -335,6 +345,7 @@ export class ProtocolConsole {
   }
 
   async close(): Promise<void> {
+    if (this.address) this.o.store.db.prepare("DELETE FROM protocol_settings WHERE key = 'agent_address'").run()
     for (const a of this.agents.values()) a.link.close('console shutting down')
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
     for (const s of this.sockets) s.destroy()

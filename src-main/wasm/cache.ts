@@ -12,6 +12,8 @@ export interface CachedModule {
   module: WebAssembly.Module | null
   component?: { dir: string; imports: string[] }
   bytes: number
+  /** The module's own bytes, kept so a console can send them to the agents that run it. */
+  source: Uint8Array
   capPages: number
   exports: string[]
   /** A WASI command (exports _start): runs once per instance. */

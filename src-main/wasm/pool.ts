@@ -169,6 +169,11 @@ export class WasmPool {
     return (await this.compiled(module, this.capPages(memoryMb))).entry
   }
 
+  /** The bytes of a module in the cache, by SHA-256 (to send it to an agent); undefined when not cached. */
+  moduleBytes(sha256: string): Uint8Array | undefined {
+    return this.cache.bySha(sha256.toLowerCase())?.source
+  }
+
   stats() {
     const tenants = [...this.tenants.values()].map((t) => ({
       name: t.name,
@@ -252,6 +257,7 @@ export class WasmPool {
         module: null,
         component: { dir: prepared.dir, imports: prepared.imports },
         bytes: bytes.length,
+        source: bytes,
         capPages,
         exports: prepared.exports.map((e) => `${e} (function)`),
         imports: prepared.imports,
@@ -285,6 +291,7 @@ export class WasmPool {
       name,
       module,
       bytes: bytes.length,
+      source: bytes,
       capPages,
       exports: WebAssembly.Module.exports(module).map((e) => `${e.name} (${e.kind})`),
       isCommand: WebAssembly.Module.exports(module).some((e) => e.name === '_start' && e.kind === 'function'),

@@ -4,6 +4,8 @@ import { api } from '../api/client'
 
 interface FleetState {
   devices: EdgeDevice[]
+  /** False until the first answer: an empty fleet is only offered the demo once it is known to be empty. */
+  loaded: boolean
   total: number
   deployments: EdgeDeployment[]
   /** The last placement asked for in the view, with its reasons. */
@@ -21,6 +23,7 @@ interface FleetState {
 
 export const useFleet = create<FleetState>((set) => ({
   devices: [],
+  loaded: false,
   total: 0,
   deployments: [],
   placement: null,
@@ -29,7 +32,7 @@ export const useFleet = create<FleetState>((set) => ({
   focus: null,
   async refresh() {
     const [list, deployments] = await Promise.all([api.call('edge.devices.list', {}), api.call('edge.deployments.list', {})])
-    set({ devices: list.devices, total: list.total, deployments })
+    set({ devices: list.devices, total: list.total, deployments, loaded: true })
   },
   select: (id) => set({ selected: id }),
   setFocus: (name) => set({ focus: name }),

@@ -1,8 +1,8 @@
-import { useEffect } from 'react'
+import { useEffect, useState } from 'react'
 import { api } from '../api/client'
 import { useConnection } from '../stores/connection'
 import { useFleet } from '../stores/fleet'
-import { reportError } from '../stores/toasts'
+import { reportError, reportInfo } from '../stores/toasts'
 import { DeploymentsCard } from './fleet/DeploymentsCard'
 import { DeviceTable } from './fleet/DeviceTable'
 import { FleetMap } from './fleet/FleetMap'
@@ -20,14 +20,18 @@ export function FleetView() {
     load()
     const timer = setInterval(load, REFRESH_MS)
     const off = api.on('edge', load)
+    // Agents connecting and leaving change the device list at once.
+    const offProtocol = api.on('protocol', load)
     return () => {
       clearInterval(timer)
       off()
+      offProtocol()
     }
   }, [connected, refresh])
   return (
     <div className="fleet" data-testid="fleet-view">
       <Summary />
+      <DemoOffer />
       <div className="fleet-columns">
         <div className="fleet-column">
           <FleetMap />
@@ -39,6 +43,42 @@ export function FleetView() {
         </div>
       </div>
     </div>
+  )
+}
+
+const DEMO_AGENTS = 6
+
+/** An empty fleet on first run: one click starts real local agents, so there is something to operate. */
+function DemoOffer() {
+  const empty = useFleet((s) => s.loaded && s.devices.length === 0)
+  const refresh = useFleet((s) => s.refresh)
+  const [starting, setStarting] = useState(false)
+  if (!empty) return null
+  const start = async () => {
+    setStarting(true)
+    try {
+      const r = await api.call('edge.demo.start', { agents: DEMO_AGENTS })
+      reportInfo(`Starting ${r.agents.length} demo agents; they connect to ${r.address} in a few seconds`)
+      await refresh()
+    } catch (err) {
+      reportError('Could not start the demo fleet', err)
+    } finally {
+      setStarting(false)
+    }
+  }
+  return (
+    <section className="card fleet-demo" data-testid="fleet-demo-offer" aria-label="Demo fleet">
+      <div>
+        <h2>No devices yet</h2>
+        <p className="faint">
+          Edge devices join when a <code>dwcp agent</code> connects (the Protocol view gives the command), or with <code>dwcp edge register</code>. To look around first, start{' '}
+          {DEMO_AGENTS} real agent processes on this machine, spread over regions and sizes; they stop with the app.
+        </p>
+      </div>
+      <button type="button" className="btn btn-primary" data-testid="fleet-demo-start" disabled={starting} onClick={() => void start()}>
+        {starting ? 'Starting…' : 'Start a demo fleet'}
+      </button>
+    </section>
   )
 }
 

@@ -189,6 +189,18 @@ export const orchestratorMethods = {
     output: EdgeRebalance,
     rest: { method: 'POST', path: '/v4/edge/rebalance' },
   }),
+  'edge.demo.start': def({
+    summary: 'Start a demo fleet: N real local agent processes with varied regions and capacities, connected to this console',
+    input: z.object({ agents: z.number().int().min(1).max(32).default(6) }).strict(),
+    output: z.object({ address: z.string(), agents: z.array(z.string()) }),
+    rest: { method: 'POST', path: '/v4/edge/demo/start' },
+  }),
+  'edge.demo.stop': def({
+    summary: 'Stop the demo fleet this console started (its devices go offline; their enrolments stay)',
+    input: z.object({}).strict(),
+    output: z.object({ stopped: z.number().int() }),
+    rest: { method: 'POST', path: '/v4/edge/demo/stop' },
+  }),
 } as const
 
 export const orchestratorEvents = {

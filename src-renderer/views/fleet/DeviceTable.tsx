@@ -58,7 +58,7 @@ export function DeviceTable() {
                   <span className="numeric">{d.used.cpu ? `${d.used.cpu}/` : ''}{d.cpu}</span>
                   <span className="numeric">{d.used.memoryMb ? `${gb(d.used.memoryMb)}/` : ''}{gb(d.memoryMb)} GB</span>
                   <span className="numeric">{Math.round(d.load * 100)}%</span>
-                  <span className="numeric">{d.rttMs === null ? '—' : `${d.rttMs} ms`}</span>
+                  <span className="numeric">{d.rttMs === null ? '—' : `${d.rttMs < 10 ? d.rttMs.toFixed(1) : Math.round(d.rttMs)} ms`}</span>
                   <span className="numeric">{d.costPerHour.toFixed(2)}</span>
                 </div>
               )
