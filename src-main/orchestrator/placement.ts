@@ -455,10 +455,13 @@ export class DeviceIndex {
     const top = new TopK(k)
     // Distance costs a haversine: only worked out when a budget or the ranking needs it.
     const needsLatency = strategy === 'latency' || scan.req.maxLatencyMs !== undefined
+    const budget = scan.req.maxLatencyMs
     const visit = (d: Device) => {
       counted()
+      // The cheap checks first: most devices that fail, fail on capacity, before any trigonometry.
+      if (breaks(d, scan, 0) !== null) return
       const est = needsLatency ? geoLatencyMs(scan.req.origin, d) + accessRttMs(d) : 0
-      if (breaks(d, scan, est) !== null) return
+      if (budget !== undefined && est > budget) return
       const score = rank(d, est, strategy)
       if (top.full) {
         const worst = top.worst!
