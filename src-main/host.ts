@@ -16,6 +16,8 @@ import { cliLauncher } from './paths'
 import { PREFERRED_PROTOCOL_VERSION, PROTOCOL_MIGRATIONS, PROTOCOL_VERSIONS, ProtocolConsole, ProtocolError, type ConnectedAgent } from './protocol'
 import { protocolHandlers } from './handlers/protocol'
 import { DemoFleetHolder, demoFleetHandlers } from './handlers/demo-fleet'
+import { intentHandlers } from './handlers/intent'
+import { DEFAULT_INTENT_SETTINGS, IntentEngine, IntentError, type IntentSettings } from './intent'
 import { plainFileCipher, SettingsService, type SecretCipher } from './settings'
 import {
   BackupError,
@@ -52,7 +54,7 @@ export interface HostOptions {
 export interface Host {
   readonly home: string
   readonly store: Store
-  readonly settings: SettingsService
+  readonly settings: SettingsService<IntentSettings>
   readonly terminals: TerminalService
   readonly audit: AuditService
   readonly wasm: WasmPool
@@ -81,7 +83,7 @@ export function createHost(options: HostOptions): Host {
   const store = Store.open({ home: options.home })
   const log = options.logger ?? createLogger(options.home, options.shell)
   const events = new EventBus()
-  const settings = new SettingsService(store, options.secretCipher ?? plainFileCipher)
+  const settings = new SettingsService<IntentSettings>(store, options.secretCipher ?? plainFileCipher, DEFAULT_INTENT_SETTINGS)
   const audit = new AuditService(store, { product: `${PRODUCT_NAME} ${PRODUCT_VERSION}` })
   audit.log.onAppend((entries) => events.emit('audit', { entries, size: audit.log.size }))
   const terminals = new TerminalService({
@@ -134,9 +136,17 @@ export function createHost(options: HostOptions): Host {
   if (options.shell === 'electron' || options.shell === 'server') orchestrator.startMonitoring()
 
   const demo = new DemoFleetHolder()
-  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol, demo })
+  // The intent engine carries intents out through the same dispatch every caller uses.
+  const intents = new IntentEngine({
+    settings: () => settings.intent(),
+    apiKey: () => settings.apiKey(),
+    record: (entry) => audit.record({ actor: 'user', ...entry }),
+  })
+  let dispatchRef: Dispatch | undefined
+  const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol, demo, intents, dispatch: () => dispatchRef! })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
+
     try {
       return await dispatch(method, input, ctx)
     } catch (err) {
@@ -146,6 +156,7 @@ export function createHost(options: HostOptions): Host {
       throw apiError
     }
   }
+  dispatchRef = call
 
   log.info({ home: options.home, shell: options.shell, version: PRODUCT_VERSION }, 'host started')
   if (options.shell === 'electron' || options.shell === 'server') {
@@ -189,6 +200,8 @@ export function createHost(options: HostOptions): Host {
 }
 
 interface Parts {
+  intents: IntentEngine
+  dispatch: () => Dispatch
   demo: DemoFleetHolder
   protocol: ProtocolConsole
   orchestrator: Orchestrator
@@ -196,13 +209,13 @@ interface Parts {
   release: ReleaseManager
   options: HostOptions
   store: Store
-  settings: SettingsService
+  settings: SettingsService<IntentSettings>
   terminals: TerminalService
   events: EventBus
   audit: AuditService
 }
 
-function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol, demo }: Parts): Handlers {
+function buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol, demo, intents, dispatch }: Parts): Handlers {
   const audited = auditedBy(audit)
   const wasmExecute = wasmHandlers({ pool: wasm, home: options.home, audited })['wasm.execute']
   const exportsDir = resolve(options.home, 'exports')
@@ -220,7 +233,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
     version: PRODUCT_VERSION,
     protocolVersions: [...PROTOCOL_VERSIONS],
   })
-  const settingsChanged = <T extends ReturnType<SettingsService['view']>>(view: T): T => {
+  const settingsChanged = <T extends ReturnType<SettingsService<IntentSettings>['view']>>(view: T): T => {
     events.emit('settings', view)
     return view
   }
@@ -296,6 +309,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
     ...orchestratorHandlers({ orchestrator, audited, events }),
     ...protocolHandlers({ protocol, audited }),
     ...demoFleetHandlers({ home: options.home, protocol, audited, demo }),
+    ...intentHandlers({ engine: intents, dispatch }),
     // Features behind a flag: a flag that is off refuses the call and says which flag and why.
     'wasm.execute': (input, ctx) => {
       requireFeature(release, 'wasm_runtime', input.tenant ?? 'default')
@@ -314,7 +328,7 @@ function engineStatuses(): EngineStatus[] {
     { id: 'protocol', name: 'Protocol peer', ready: true, detail: 'DWCP v4 links (X25519 + ML-KEM-768, ML-DSA-65 identities, AEAD) and v3 compatibility; edge agents enrol with one-time tokens' },
     { id: 'orchestrator', name: 'Orchestrator', ready: true, detail: 'Edge device registry, explained placement (five strategies), deployments, failure rescheduling, rebalance; replicas run on connected agents' },
     { id: 'release', name: 'Release manager', ready: true, detail: 'Feature flags with gradual rollout, early adopters, feedback clocks, telemetry, readiness, rollback to v3' },
-    { id: 'intent', name: 'Intent engine', ready: false, detail: 'Chat-driven operations are not built yet', issue: 8 },
+    { id: 'intent', name: 'Intent engine', ready: true, detail: 'Requests in words → safety-rated intents (Claude with tool use, or the offline parser), guardrails, confirmations, audited execution' },
   ]
 }
 
@@ -374,6 +388,7 @@ function translate(err: unknown): ApiError {
   if (err instanceof ReleaseError) return new ApiError(err.kind, err.message)
   if (err instanceof OrchestratorError) return new ApiError(err.kind, err.message)
   if (err instanceof NoFitError) return new ApiError('conflict', err.message)
+  if (err instanceof IntentError) return new ApiError(err.kind, err.message, undefined, err.retryAfterSeconds)
   if (err instanceof ProtocolError) return new ApiError(PROTOCOL_ERROR_CODES[err.kind] ?? 'bad_request', err.message)
   if (err instanceof RangeError) return new ApiError('not_found', err.message)
   return new ApiError('internal', err instanceof Error ? err.message : String(err))

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod'
 import { def, Empty, SafetyLevel } from './contracts/base'
-import { intentEvents, intentMethods } from './contracts/intent'
+import { intentEvents, intentMethods, IntentSettingsSchema } from './contracts/intent'
 import { orchestratorEvents, orchestratorMethods } from './contracts/orchestrator'
 import { protocolEvents, protocolMethods } from './contracts/protocol'
 import { releaseEvents, releaseMethods } from './contracts/release'
@@ -73,6 +73,8 @@ export const Settings = z.object({
   hasApiKey: z.boolean(),
   /** How secrets are protected on this machine. */
   secretStorage: z.enum(['electron-safe-storage', 'file-0600']),
+  /** Chat-driven operations: Claude's model and endpoint, and the guardrails' limits. */
+  intent: IntentSettingsSchema,
 })
 export type Settings = z.infer<typeof Settings>
 
@@ -245,7 +247,13 @@ export const methods = {
   }),
   'settings.update': def({
     summary: 'Change settings',
-    input: z.object({ theme: Theme.optional() }).strict(),
+    input: z
+      .object({
+        theme: Theme.optional(),
+        /** Only the fields given change; `baseURL: null` goes back to Anthropic's own endpoint. */
+        intent: IntentSettingsSchema.partial().extend({ baseURL: IntentSettingsSchema.shape.baseURL.unwrap().nullable().optional() }).strict().optional(),
+      })
+      .strict(),
     output: Settings,
     rest: { method: 'PATCH', path: '/v4/settings' },
   }),
@@ -413,7 +421,7 @@ export type EventPayload<E extends EventName> = z.output<Events[E]>
 // ---------------------------------------------------------------------------------------------
 // Errors, as every transport reports them
 
-export const ErrorCode = z.enum(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'unavailable', 'internal'])
+export const ErrorCode = z.enum(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'rate_limited', 'unavailable', 'internal'])
 export type ErrorCode = z.infer<typeof ErrorCode>
 
 export const ErrorBody = z.object({
@@ -422,6 +430,8 @@ export const ErrorBody = z.object({
     message: z.string(),
     /** zod issues for bad_request: where and what. */
     issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    /** rate_limited: seconds until a retry can succeed. */
+    retryAfterSeconds: z.number().optional(),
   }),
 })
 export type ErrorBody = z.infer<typeof ErrorBody>
@@ -432,6 +442,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 }

@@ -6,6 +6,8 @@ export interface CallContext {
   /** Stable for the life of a connection (an IPC window, a WebSocket, one CLI run). */
   clientId: string
   transport: 'ipc' | 'ws' | 'http' | 'cli' | 'test'
+  /** Set when the call is a step of an intent: its audit entry carries the intent's id. */
+  intentId?: string
   /** Send an event to this client only. */
   emit<E extends EventName>(event: E, data: EventPayload<E>): void
 }

@@ -63,7 +63,10 @@ export async function startServer(host: Host, options: ServerOptions): Promise<R
     reply.header('Cross-Origin-Opener-Policy', 'same-origin')
   })
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    if (err instanceof ApiError) return reply.status(HTTP_STATUS[err.code]).send(err.toBody())
+    if (err instanceof ApiError) {
+      if (err.retryAfterSeconds) void reply.header('retry-after', String(err.retryAfterSeconds))
+      return reply.status(HTTP_STATUS[err.code]).send(err.toBody())
+    }
     // Fastify's own 4xx: malformed JSON, a body over the limit, a wrong content type.
     const status = err.statusCode ?? 500
     if (status < 500) return reply.status(status).send(new ApiError('bad_request', err.message).toBody())

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { defaultHome } from '../paths'
 import { BENCH_RESULTS_FILE } from '../release'
 import { auditBench } from './audit'
+import { intentBench } from './intent'
 import { placementBench } from './placement'
 import { protocolBench } from './protocol'
 import { releaseBench } from './release'
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   release: releaseBench,
   placement: placementBench,
   protocol: protocolBench,
+  intent: intentBench,
 }
 
 async function main(): Promise<void> {

@@ -20,6 +20,7 @@ import { registerWasmCommands } from './wasm'
 import { registerReleaseCommands } from './release'
 import { registerOrchestratorCommands } from './orchestrator'
 import { registerProtocolCommands } from './protocol'
+import { registerIntentCommands, registerLlmCommands } from './intent'
 import { formatAuditEntry, formatAuditReport, formatBackup, formatBytes, formatVerdict } from './format'
 import { localAuditFingerprint, verifyBundleFile } from '../audit'
 
@@ -132,6 +133,8 @@ export function buildProgram(): Command {
   registerReleaseCommands(program)
   registerOrchestratorCommands(program)
   registerProtocolCommands(program)
+  registerIntentCommands(program)
+  registerLlmCommands(program)
   return program
 }
 

@@ -16,10 +16,10 @@ export function auditedBy(audit: AuditService): Audited {
   return async (ctx, entry, run, describe) => {
     try {
       const result = await run()
-      audit.record({ ...entry, actor: actorOf(ctx), outcome: 'ok', details: { ...(entry.details as object), ...(describe ? (describe(result) as object) : {}), via: ctx.transport } })
+      audit.record({ ...entry, actor: actorOf(ctx), intentId: ctx.intentId ?? null, outcome: 'ok', details: { ...(entry.details as object), ...(describe ? (describe(result) as object) : {}), via: ctx.transport } })
       return result
     } catch (err) {
-      audit.record({ ...entry, actor: actorOf(ctx), outcome: 'failed', details: { ...(entry.details as object), error: (err as Error).message, via: ctx.transport } })
+      audit.record({ ...entry, actor: actorOf(ctx), intentId: ctx.intentId ?? null, outcome: 'failed', details: { ...(entry.details as object), error: (err as Error).message, via: ctx.transport } })
       throw err
     }
   }

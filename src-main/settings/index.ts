@@ -6,40 +6,70 @@ export { SecretStore, plainFileCipher, type SecretCipher } from './secrets'
 
 export type Theme = 'system' | 'light' | 'dark'
 
-export interface SettingsView {
+/** The intent engine's knobs (model, endpoint, guardrail limits); their defaults come from the engine. */
+export type IntentPreferences = object
+
+export interface SettingsView<P extends IntentPreferences = object> {
   theme: Theme
   dataDir: string
   hasApiKey: boolean
   secretStorage: SecretCipher['kind']
+  intent: P
 }
 
-export class SettingsService {
+export class SettingsService<P extends IntentPreferences = object> {
   readonly secrets: SecretStore
 
-  constructor(private readonly store: Store, cipher: SecretCipher) {
+  constructor(
+    private readonly store: Store,
+    cipher: SecretCipher,
+    private readonly intentDefaults: P = {} as P,
+  ) {
     this.secrets = new SecretStore(store.home, cipher)
   }
 
-  view(): SettingsView {
+  view(): SettingsView<P> {
     return {
       theme: asTheme(this.get('theme', 'system')),
       dataDir: this.store.home,
       hasApiKey: this.secrets.has('anthropicApiKey'),
       secretStorage: this.secrets.kind,
+      intent: this.intent(),
     }
   }
 
-  update(changes: { theme?: Theme }): SettingsView {
+  /** Stored values over the defaults; a stored value of the wrong kind falls back to its default. */
+  intent(): P {
+    const stored = this.get<Record<string, unknown>>('intent', {})
+    const defaults = this.intentDefaults as Record<string, unknown>
+    const merged: Record<string, unknown> = { ...defaults }
+    for (const [key, value] of Object.entries(stored && typeof stored === 'object' ? stored : {})) {
+      const fallback = defaults[key]
+      if (fallback === undefined || typeof value === typeof fallback) merged[key] = value
+    }
+    return merged as P
+  }
+
+  /** `null` removes a value (back to its default). */
+  update(changes: { theme?: Theme; intent?: Record<string, unknown> }): SettingsView<P> {
     if (changes.theme) this.put('theme', changes.theme)
+    if (changes.intent) {
+      const next: Record<string, unknown> = { ...this.get<Record<string, unknown>>('intent', {}) }
+      for (const [key, value] of Object.entries(changes.intent)) {
+        if (value === null) delete next[key]
+        else if (value !== undefined) next[key] = value
+      }
+      this.put('intent', next)
+    }
     return this.view()
   }
 
-  setApiKey(key: string): SettingsView {
+  setApiKey(key: string): SettingsView<P> {
     this.secrets.set('anthropicApiKey', key)
     return this.view()
   }
 
-  clearApiKey(): SettingsView {
+  clearApiKey(): SettingsView<P> {
     this.secrets.delete('anthropicApiKey')
     return this.view()
   }

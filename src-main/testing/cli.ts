@@ -25,3 +25,10 @@ export function dwcpBackground(home: string, ...args: string[]) {
   })
   return { child, firstLine, output: () => out }
 }
+
+/** Run `dwcp` with text on its standard input (answers to the questions it asks). */
+export function dwcpWithInput(home: string, input: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  if (!existsSync(`${projectRoot()}/out/main/cli.js`)) throw new Error('the CLI is not built: run `npm run build` first (npm test does)')
+  const result = spawnSync(process.execPath, [cliLauncher(), ...args], { env: { ...process.env, DWCP_HOME: home }, input, encoding: 'utf8', timeout: 60_000 })
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+}
