@@ -15,6 +15,7 @@ import { TerminalView } from './views/TerminalView'
 import { WasmView } from './views/WasmView'
 import { ReleaseView } from './views/ReleaseView'
 import { ProtocolView } from './views/ProtocolView'
+import { ChatView } from './views/ChatView'
 
 export function App() {
   const connection = useConnection((s) => s.state)
@@ -72,6 +73,8 @@ function ViewBody({ view }: { view: ViewDef }) {
       return <FleetView />
     case 'protocol':
       return <ProtocolView />
+    case 'chat':
+      return <ChatView />
     default:
       return <NotBuiltView view={view} />
   }

@@ -423,6 +423,27 @@ function describeError(err: unknown): string {
 
 function summariseResult(method: string, result: unknown): string {
   const r = result as Record<string, unknown> | unknown[] | null
+  if (method === 'edge.deployments.list' && Array.isArray(r)) {
+    const deployments = r as { name: string; state: string; instances: { state: string }[] }[]
+    if (!deployments.length) return 'no deployments'
+    const shown = deployments.slice(0, 12).map((d) => `${d.name} ${d.instances.filter((i) => i.state === 'running').length}/${d.instances.length} running (${d.state})`)
+    return `${deployments.length} deployment${deployments.length === 1 ? '' : 's'}: ${shown.join(', ')}${deployments.length > shown.length ? ', …' : ''}`
+  }
+  if (method === 'audit.query' && Array.isArray(r)) {
+    const entries = r as { action: string; target: string }[]
+    if (!entries.length) return 'no failures recorded'
+    return `${entries.length} recent failure${entries.length === 1 ? '' : 's'}: ${entries.slice(0, 5).map((e) => `${e.action} ${e.target}`).join(', ')}${entries.length > 5 ? ', …' : ''}`
+  }
+  if (method === 'edge.devices.list' && r && !Array.isArray(r) && Array.isArray(r.devices)) {
+    const devices = r.devices as { state: string; load: number }[]
+    const online = devices.filter((d) => d.state === 'online').length
+    const load = devices.length ? devices.reduce((sum, d) => sum + d.load, 0) / devices.length : 0
+    return `${String(r.total)} device${r.total === 1 ? '' : 's'}; of the first ${devices.length}, ${online} online, mean load ${Math.round(load * 100)} %`
+  }
+  if (method === 'wasm.metrics' && r && !Array.isArray(r)) {
+    const m = r as { coldCalls: number; warmCalls: number; warmP99Us: number | null; activeInstances: number; cache: { hitRate: number } }
+    return `WASM pool: ${m.warmCalls} warm and ${m.coldCalls} cold calls${m.warmP99Us !== null ? `, warm p99 ${Math.round(m.warmP99Us)} µs` : ''}, ${m.activeInstances} instances, cache hit rate ${Math.round(m.cache.hitRate * 100)} %`
+  }
   if (Array.isArray(r)) return `${r.length} item${r.length === 1 ? '' : 's'}`
   if (!r || typeof r !== 'object') return 'done'
   if (method.startsWith('edge.deployments.') && 'instances' in r) {

@@ -30,6 +30,11 @@ describe('the offline parser', () => {
     expect(offline('scale products-api to 4').safety).toBe('caution')
   })
 
+  it('finds the one thing a question is about, and none in a question about everything', () => {
+    for (const text of ['how is web doing?', 'status of web', "what's the status of web", 'is web healthy', 'web status']) expect(offline(text).parameters.target, text).toBe('web')
+    for (const text of ['show me all devices', "what's the fleet status", 'how are things going']) expect(offline(text).parameters.target, text).toBeUndefined()
+  })
+
   it('knows what "it" is from the conversation', () => {
     expect(offline('scale it to 3', 'checkout').parameters).toMatchObject({ target: 'checkout', replicas: 3 })
     expect(offline('now destroy it', 'checkout')).toMatchObject({ type: 'destroy', parameters: { target: 'checkout' }, commands: ['dwcp destroy checkout'] })

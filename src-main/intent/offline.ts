@@ -340,6 +340,22 @@ function targetOf(tokens: Token[], text: string, type: IntentType, verbAt: numbe
   return undefined
 }
 
+/** Questions about one thing: "how is web doing", "status of web", "is web healthy", "web status". */
+const ASKED_ABOUT: RegExp[] = [
+  /\b(?:status|state|health|details|info|logs?)\s+(?:of|for|on)\s+(?:the\s+)?([a-z][a-z0-9_.-]*)/,
+  /\bhow(?:'s|\s+is|\s+are)\s+(?:the\s+)?([a-z][a-z0-9_.-]*)\s+(?:doing|going|running|looking|holding)/,
+  /\b(?:is|are)\s+(?:the\s+)?([a-z][a-z0-9_.-]*)\s+(?:healthy|up|running|ok|okay|alive|down|working|broken)\b/,
+  /\b([a-z][a-z0-9_.-]*)(?:'s)?\s+(?:status|health)\b/,
+]
+
+function askedAboutName(text: string): string | undefined {
+  for (const pattern of ASKED_ABOUT) {
+    const name = pattern.exec(text)?.[1]
+    if (name && nameLike(name) && !/^(?:what|whats|how|the|fleet|overall|current|system|things|we|they|you|everyone|everybody)$/.test(name)) return name
+  }
+  return undefined
+}
+
 const BUILTIN_MODULES: [RegExp, string][] = [
   [/\b(?:hash|hashing|sha|checksum)\b/, 'hash'],
   [/\b(?:image|images|thumbnail|thumbnails|transform|resize images)\b/, 'transform'],
@@ -455,7 +471,9 @@ export function recogniseOffline(text: string, context: ConversationContext = {}
   const joined = tokens.map((t) => t.text).join(' ')
   const { type, at, confidence } = chooseType(signals(tokens, joined), joined)
   const parameters: IntentParameters = {}
-  const target = type === 'backup' || (type === 'query' && !/\b(?:deployment|service)\b/.test(lower)) || (type === 'rollback' && /\bv3\b|\beverything\b|\ball\b|\brelease\b|\bprotocol\b/.test(lower)) ? undefined : targetOf(tokens, lower, type, at, context)
+  const askedAbout = type === 'query' || type === 'monitor' || type === 'diagnose' ? askedAboutName(lower) : undefined
+  if (askedAbout) parameters.target = askedAbout
+  const target = askedAbout || type === 'backup' || (type === 'query' && !/\b(?:deployment|service)\b/.test(lower)) || (type === 'rollback' && /\bv3\b|\beverything\b|\ball\b|\brelease\b|\bprotocol\b/.test(lower)) ? undefined : targetOf(tokens, lower, type, at, context)
   if (target) parameters.target = target
   let replicas = type === 'deploy' || type === 'scale' ? replicasOf(lower, type) : undefined
   // "deploy 3 web": a count right after the verb.

@@ -6,6 +6,12 @@ interface Props {
   confirmLabel: string
   /** Style the confirm button as destructive. */
   danger?: boolean
+  /** The confirm button waits for something (a name typed, an override). */
+  confirmDisabled?: boolean
+  cancelLabel?: string
+  /** Start in the first text field of the body instead of on the confirm button. */
+  focusInput?: boolean
+  testId?: string
   onConfirm(): void
   onCancel(): void
 }
@@ -15,7 +21,7 @@ interface Props {
  * `cancel`. Focus starts on the confirm button, so Enter confirms; Tab cycles inside the dialog.
  * Rendered only while open: mounting opens it, unmounting closes it.
  */
-export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm, onCancel }: Props) {
+export function ConfirmDialog({ title, children, confirmLabel, danger, confirmDisabled, cancelLabel = 'Cancel', focusInput, testId = 'confirm-dialog', onConfirm, onCancel }: Props) {
   const dialogRef = useRef<HTMLDialogElement>(null)
   const confirmRef = useRef<HTMLButtonElement>(null)
   const returnFocusTo = useRef<Element | null>(null)
@@ -25,12 +31,18 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm
     if (!dialog) return
     returnFocusTo.current = document.activeElement
     if (!dialog.open) dialog.showModal()
-    confirmRef.current?.focus()
+    const field = focusInput ? dialog.querySelector<HTMLInputElement>('.dialog-body input[type="text"], .dialog-body input:not([type])') : null
+    ;(field ?? confirmRef.current)?.focus()
     return () => {
       if (dialog.open) dialog.close()
       if (returnFocusTo.current instanceof HTMLElement) returnFocusTo.current.focus()
     }
   }, [])
+
+  // A confirm button that was waiting (disabled) takes focus once it can be used, unless typing is under way.
+  useEffect(() => {
+    if (!confirmDisabled && !focusInput) confirmRef.current?.focus()
+  }, [confirmDisabled, focusInput])
 
   const keepFocusInside = (event: KeyboardEvent<HTMLDialogElement>) => {
     if (event.key !== 'Tab') return
@@ -52,7 +64,7 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm
       ref={dialogRef}
       className="dialog"
       aria-labelledby="confirm-title"
-      data-testid="confirm-dialog"
+      data-testid={testId}
       onKeyDown={keepFocusInside}
       onCancel={(event) => {
         event.preventDefault()
@@ -63,7 +75,7 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm
         method="dialog"
         onSubmit={(event) => {
           event.preventDefault()
-          onConfirm()
+          if (!confirmDisabled) onConfirm()
         }}
       >
         <h2 id="confirm-title" className="dialog-title">
@@ -72,9 +84,9 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm
         <div className="dialog-body">{children}</div>
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onCancel} data-testid="confirm-cancel">
-            Cancel
+            {cancelLabel}
           </button>
-          <button ref={confirmRef} type="submit" className={danger ? 'btn btn-danger' : 'btn btn-primary'} data-testid="confirm-ok">
+          <button ref={confirmRef} type="submit" className={danger ? 'btn btn-danger' : 'btn btn-primary'} data-testid="confirm-ok" disabled={confirmDisabled}>
             {confirmLabel}
           </button>
         </div>

@@ -24,6 +24,7 @@ export function useViewShortcuts(): void {
           const active = useTerminals.getState().activeKey
           if (active) return sessionFor(active)?.focus()
         }
+        if (view.id === 'chat') return document.querySelector<HTMLInputElement>('[data-testid="chat-input"]')?.focus()
         document.getElementById('view-title')?.focus()
       })
     }

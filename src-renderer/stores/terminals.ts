@@ -21,6 +21,8 @@ interface TerminalsStore {
   openFirstTabOnce(): void
   closeTab(key: string): void
   activate(key: string): void
+  /** Type text at the active terminal's prompt (opening one if there is none), without running it. */
+  sendText(text: string): void
 }
 
 /** The xterm instances, by tab key. Not React state: they are long-lived objects with their own DOM. */
@@ -87,6 +89,14 @@ export const useTerminals = create<TerminalsStore>((set, get) => {
 
     activate(key) {
       if (sessions.has(key)) set({ activeKey: key })
+    },
+
+    sendText(text) {
+      set({ autoOpened: true })
+      const active = get().tabs.find((t) => t.key === get().activeKey)
+      // A shell that has ended takes no input: a fresh one gets the text instead.
+      if (!active || (active.status !== 'running' && active.status !== 'starting')) get().openTab()
+      sessions.get(get().activeKey!)?.paste(text)
     },
   }
 })

@@ -104,6 +104,11 @@ export class TerminalSession {
     this.element.remove()
   }
 
+  /** Put text at the prompt as if typed (no Enter: the user runs or edits it). */
+  paste(text: string): void {
+    this.type(text)
+  }
+
   focus(): void {
     if (this.opened) this.term.focus()
   }

@@ -18,7 +18,7 @@ export function AuditView() {
   useEscapeClosesDetail()
   const reviewing = useAudit((s) => modeOf(s) === 'review')
   return (
-    <div className="audit">
+    <div className="audit" data-testid="audit-view">
       <AuditHeader />
       {!reviewing && <AuditFilters />}
       <AuditNotices />
