@@ -92,7 +92,10 @@ describe('intent engine over REST (offline parser)', () => {
     // The next turn: "it" is the deployment the previous one was about.
     const scale = await parse('scale it to 3', { context: { lastTarget: 'web' } })
     expect(scale).toMatchObject({ type: 'scale', parameters: { target: 'web', replicas: 3 } })
-    expect((await execute({ intentId: scale.id, confirmation: { confirmed: true } })).body.status).toBe('done')
+    // Two clients confirming the same intent at once: it runs once.
+    const both = await Promise.all([execute({ intentId: scale.id, confirmation: { confirmed: true } }), execute({ intentId: scale.id, confirmation: { confirmed: true } })])
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409])
+    expect(both.find((r) => r.status === 409)!.body.error.message).toMatch(/being carried out already|already carried out/)
     expect((await get('/v4/edge/deployment?name=web')).body.instances).toHaveLength(3)
   })
 

@@ -121,6 +121,8 @@ export interface Caller {
   progress?: ProgressListener
 }
 
+type Recorder = (action: string, outcome: string, details?: unknown) => void
+
 interface Kept {
   intent: ParsedIntent
   expiresAt: number
@@ -189,7 +191,7 @@ export class IntentEngine {
     const intent = kept.intent
     if (kept.running) throw new IntentError('conflict', 'this intent is being carried out already')
     if (kept.outcome && kept.outcome !== 'dry-run') throw new IntentError('conflict', `this intent was already ${kept.outcome === 'declined' ? 'declined' : 'carried out'}; send the request again for a new one`)
-    const record = (action: string, outcome: string, details?: unknown) => this.ports.record({ action, target: intent.parameters.target ?? intent.type, intentId: intent.id, safety: intent.safety, outcome, details })
+    const record: Recorder = (action, outcome, details) => this.ports.record({ action, target: intent.parameters.target ?? intent.type, intentId: intent.id, safety: intent.safety, outcome, details })
 
     if (request.confirmation?.declined) {
       kept.outcome = 'declined'
@@ -197,6 +199,17 @@ export class IntentEngine {
       return { intentId: intent.id, status: 'declined', message: 'Declined: nothing was changed.', guardrails: [], steps: [] }
     }
 
+    // Held from the first await on, so two clients confirming the same intent cannot both run it.
+    kept.running = true
+    try {
+      return await this.decideAndRun(kept, request, caller, record)
+    } finally {
+      kept.running = false
+    }
+  }
+
+  private async decideAndRun(kept: Kept, request: ExecuteRequest, caller: Caller, record: Recorder): Promise<ExecutionReport> {
+    const intent = kept.intent
     let steps: ExecutionStep[]
     try {
       steps = await executionSteps(intent, lookupsThrough(caller))
@@ -224,18 +237,13 @@ export class IntentEngine {
     }
     record('intent.decision', 'allowed', { guardrails, confirmation: confirmationWords(intent, request.confirmation) })
     if (!readOnly) this.changes.push(this.now())
-
-    kept.running = true
-    try {
-      return await this.run(intent, reports, caller, record, guardrails)
-    } finally {
-      kept.running = false
-      kept.outcome ??= 'failed'
-    }
+    // From here on the intent has been acted upon: it can never run a second time.
+    kept.outcome = 'failed'
+    return await this.run(kept, reports, caller, record, guardrails)
   }
 
-  private async run(intent: ParsedIntent, reports: StepReport[], caller: Caller, record: (action: string, outcome: string, details?: unknown) => void, guardrails: Guardrail[]): Promise<ExecutionReport> {
-    const kept = this.kept.get(intent.id)!
+  private async run(kept: Kept, reports: StepReport[], caller: Caller, record: Recorder, guardrails: Guardrail[]): Promise<ExecutionReport> {
+    const intent = kept.intent
     const onProgress = caller.progress ?? (() => {})
     let result: unknown
     for (const [index, step] of reports.entries()) {

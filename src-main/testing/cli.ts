@@ -4,9 +4,7 @@ import { cliLauncher, projectRoot } from '../paths'
 
 /** Run the real `dwcp` launcher (the built CLI) in a data folder. */
 export function dwcp(home: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  if (!existsSync(`${projectRoot()}/out/main/cli.js`)) throw new Error('the CLI is not built: run `npm run build` first (npm test does)')
-  const result = spawnSync(process.execPath, [cliLauncher(), ...args], { env: { ...process.env, DWCP_HOME: home }, encoding: 'utf8', timeout: 60_000 })
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+  return dwcpWithInput(home, undefined, ...args)
 }
 
 /** Start a long-running `dwcp` command and resolve with its first line of output. */
@@ -27,8 +25,8 @@ export function dwcpBackground(home: string, ...args: string[]) {
 }
 
 /** Run `dwcp` with text on its standard input (answers to the questions it asks). */
-export function dwcpWithInput(home: string, input: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+export function dwcpWithInput(home: string, input: string | undefined, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   if (!existsSync(`${projectRoot()}/out/main/cli.js`)) throw new Error('the CLI is not built: run `npm run build` first (npm test does)')
-  const result = spawnSync(process.execPath, [cliLauncher(), ...args], { env: { ...process.env, DWCP_HOME: home }, input, encoding: 'utf8', timeout: 60_000 })
+  const result = spawnSync(process.execPath, [cliLauncher(), ...args], { env: { ...process.env, DWCP_HOME: home }, ...(input === undefined ? {} : { input }), encoding: 'utf8', timeout: 60_000 })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
