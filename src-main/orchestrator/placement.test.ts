@@ -28,7 +28,7 @@ function indexOf(devices: Device[]): DeviceIndex {
 }
 
 /** The same tier cascade as the index, on the naive full scan. */
-function naive(devices: Device[], req: Requirements, strategy: Exclude<Strategy, 'intelligent'>, replicas: number): string[] {
+function naive(devices: Device[], req: Requirements, strategy: Strategy, replicas: number): string[] {
   const tolerant = req.maxLatencyMs === undefined || req.maxLatencyMs > EDGE_LATENCY_LIMIT_MS
   const first = naivePlace(devices, req, strategy, replicas, tolerant ? 'cloud' : 'edge')
   if (!tolerant || first.length >= replicas) return first
@@ -74,6 +74,29 @@ describe('placement strategies (property tests)', () => {
     it(`${strategy}: the index returns exactly what a full scan and sort returns`, () => {
       fc.assert(
         fc.property(requirements, fc.integer({ min: 1, max: 8 }), (req, replicas) => {
+          const expected = naive(fleet, req, strategy, replicas)
+          if (expected.length < replicas) {
+            expect(() => indexOf(fleet).place(req, { strategy, replicas })).toThrow(NoFitError)
+            return
+          }
+          expect(indexOf(fleet).place(req, { strategy, replicas }).replicas.map((r) => r.deviceId)).toEqual(expected)
+        }),
+        { numRuns: 200 },
+      )
+    })
+  }
+})
+
+describe('placement near the users', () => {
+  // With users and a latency budget the neighbourhood is scanned with bounds, for every strategy
+  // (the weighed one included), and must give exactly the full scan's answer.
+  const nearRequirements = fc
+    .tuple(requirements, fc.record({ lat: fc.double({ min: -60, max: 70, noNaN: true }), lon: fc.double({ min: -180, max: 179.9, noNaN: true }) }), fc.integer({ min: 5, max: 120 }))
+    .map(([req, origin, maxLatencyMs]) => ({ ...req, origin, maxLatencyMs }))
+  for (const strategy of STRATEGIES) {
+    it(`${strategy}: exactly what a full scan and sort returns`, () => {
+      fc.assert(
+        fc.property(nearRequirements, fc.integer({ min: 1, max: 6 }), (req, replicas) => {
           const expected = naive(fleet, req, strategy, replicas)
           if (expected.length < replicas) {
             expect(() => indexOf(fleet).place(req, { strategy, replicas })).toThrow(NoFitError)

@@ -9,7 +9,7 @@
  * holds them to it). The intelligent strategy scores the union of the best candidates of each
  * objective with weights. Ties break by device id, so equal inputs give equal placements.
  */
-import { accessRttMs, BLOCK_DEG, cellKey, cellLowerBoundKm, geoLatencyMs, KM_PER_RTT_MS } from './geo'
+import { accessRttMs, BLOCK_DEG, CELL_DEG, cellKey, cellLowerBoundKm, geoLatencyMs, KM_PER_RTT_MS } from './geo'
 import {
   CONSTRAINTS,
   type Constraint,
@@ -121,7 +121,8 @@ function rank(d: Device, estimatedMs: number, strategy: Strategy): number {
     case 'cost':
       return costScore(d)
     case 'intelligent':
-      return breakdown(d, estimatedMs, strategy).total
+      // The same arithmetic as breakdown(), in the same order (so the same figure), without an object per device.
+      return INTELLIGENT_WEIGHTS.latency * latencyScore(estimatedMs) + INTELLIGENT_WEIGHTS.capacity * capacityScore(d) + INTELLIGENT_WEIGHTS.bandwidth * bandwidthScore(d) + INTELLIGENT_WEIGHTS.cost * costScore(d)
   }
 }
 
@@ -132,6 +133,8 @@ interface Candidate {
 }
 
 const better = (a: Candidate, b: Candidate): boolean => a.score > b.score || (a.score === b.score && a.device.id < b.device.id)
+/** Whether a device with this score would rank above candidate b (no object made: this runs per device). */
+const outranks = (score: number, d: Device, b: Candidate): boolean => score > b.score || (score === b.score && d.id < b.device.id)
 
 /** The k best candidates, best first. */
 class TopK {
@@ -222,6 +225,20 @@ class StaticRanking {
   }
 }
 
+/** Figures of a device that only change when it registers again (which moves it out of and into its cell). */
+const STATIC_FIGURES = {
+  bandwidth: bandwidthScore,
+  cost: costScore,
+  /** The part of the intelligent score that does not depend on the request or live load. */
+  intelligentStatic: (d: Device) => INTELLIGENT_WEIGHTS.bandwidth * bandwidthScore(d) + INTELLIGENT_WEIGHTS.cost * costScore(d),
+}
+type StaticFigure = keyof typeof STATIC_FIGURES
+
+interface Ranked {
+  device: Device
+  score: number
+}
+
 /** Lower edges of the access-RTT bands inside a cell (ms). */
 const RTT_BANDS = [0, 1, 2, 4, 8, 16, 32, 64]
 const rttBand = (d: Device): number => {
@@ -235,6 +252,8 @@ const rttBand = (d: Device): number => {
 class Cell {
   readonly bands: Set<Device>[] = RTT_BANDS.map(() => new Set())
   private readonly where = new Map<Device, number>()
+  /** The cell's devices by a figure fixed at registration, best first; rebuilt after a device comes or goes. */
+  private readonly rankings = new Map<StaticFigure, Ranked[]>()
 
   get size(): number {
     return this.where.size
@@ -245,6 +264,7 @@ class Cell {
     const at = this.where.get(d)
     if (at === band) return
     if (at !== undefined) this.bands[at].delete(d)
+    else this.rankings.clear()
     this.bands[band].add(d)
     this.where.set(d, band)
   }
@@ -254,6 +274,17 @@ class Cell {
     if (at === undefined) return
     this.bands[at].delete(d)
     this.where.delete(d)
+    this.rankings.clear()
+  }
+
+  ranked(figure: StaticFigure): Ranked[] {
+    let list = this.rankings.get(figure)
+    if (!list) {
+      list = [...this.where.keys()].map((device) => ({ device, score: STATIC_FIGURES[figure](device) }))
+      list.sort((a, b) => b.score - a.score || (a.device.id < b.device.id ? -1 : a.device.id > b.device.id ? 1 : 0))
+      this.rankings.set(figure, list)
+    }
+    return list
   }
 
   /** The lowest RTT any device here can have. */
@@ -273,8 +304,22 @@ class Scope {
   readonly cells = new Map<number, Cell>()
   /** The same cells grouped by 10° block. */
   readonly blocks = new Map<number, Map<number, Cell>>()
+  /** Neighbourhoods by users' cell and budget; any device coming or going clears them. */
+  private readonly neighbourhoods = new Map<string, Neighbourhood>()
+
+  near(origin: { lat: number; lon: number }, maxLatencyMs: number): Neighbourhood {
+    const originCell = cellKey(origin.lat, origin.lon)
+    const key = `${originCell}|${maxLatencyMs}`
+    let found = this.neighbourhoods.get(key)
+    if (!found) {
+      if (this.neighbourhoods.size >= 4096) this.neighbourhoods.clear()
+      this.neighbourhoods.set(key, (found = cellsWithin(this, originCell, maxLatencyMs)))
+    }
+    return found
+  }
 
   add(d: Device): void {
+    this.neighbourhoods.clear()
     this.devices.add(d)
     this.capacity.put(d)
     this.bandwidth.add(d)
@@ -293,6 +338,7 @@ class Scope {
   }
 
   remove(d: Device): void {
+    this.neighbourhoods.clear()
     this.devices.delete(d)
     this.capacity.remove(d)
     this.bandwidth.remove(d)
@@ -438,6 +484,9 @@ export class DeviceIndex {
 
   /** The k best fitting devices of some scopes under a strategy, best first. */
   private best(scopes: Scope[], scan: Scan, strategy: Strategy, k: number, counted: () => void): Candidate[] {
+    // Capacity moves with live load, so it has no per-cell ranking: its own index serves it.
+    const near = strategy === 'capacity' ? null : nearDevices(scopes, scan.req)
+    if (near) return bestNear(near, scan, strategy, k, counted)
     if (strategy === 'intelligent') {
       // Exact per objective, then weighed: the union of each objective's best is where a balanced winner is.
       const pool = Math.max(8, 2 * k)
@@ -470,7 +519,7 @@ export class DeviceIndex {
       top.offer({ device: d, estimatedMs: est, score })
     }
     const done = (bestRemaining: number) => top.full && top.worst!.score > bestRemaining
-    const beaten = (score: number, d: Device) => top.full && !better({ device: d, score, estimatedMs: 0 }, top.worst!)
+    const beaten = (score: number, d: Device) => top.full && !outranks(score, d, top.worst!)
     const { origin, maxLatencyMs } = scan.req
     for (const scope of scopes) {
       if (strategy === 'latency' && origin) {
@@ -479,9 +528,9 @@ export class DeviceIndex {
       }
       // A latency budget around the users may leave few devices: then look only at those, all of them.
       // Walking an index costs about k × (scope ÷ near) visits; scanning the near cells costs near.
-      const near = origin && maxLatencyMs !== undefined ? cellsWithin(scope, origin, maxLatencyMs) : null
+      const near = origin && maxLatencyMs !== undefined ? scope.near(origin, maxLatencyMs) : null
       if (near && near.devices * near.devices <= (k + 16) * scope.devices.size) {
-        for (const cell of near.cells) for (const band of cell.bands) for (const d of band) visit(d)
+        for (const { cell } of near.cells) for (const band of cell.bands) for (const d of band) visit(d)
       } else if (strategy === 'latency') scope.rtt.walk(visit, done)
       else if (strategy === 'capacity') scope.capacity.walk(visit, done)
       else scope[strategy].walk(visit, beaten)
@@ -570,19 +619,126 @@ function describeConstraint(c: Constraint, req: Requirements, placed: number, wa
   }
 }
 
-/** The cells whose nearest point is within a latency budget, and how many devices they hold. */
-function cellsWithin(scope: Scope, origin: { lat: number; lon: number }, maxLatencyMs: number): { cells: Cell[]; devices: number } {
-  const cells: Cell[] = []
+interface NearCell {
+  cell: Cell
+  /** No device of the cell is nearer the users than this (ms of distance). */
+  geoMs: number
+}
+
+/** How far users can be from the centre of their 1° cell (half its diagonal at the equator, the widest). */
+const HALF_CELL_DIAGONAL_KM = 79
+
+interface Neighbourhood {
+  cells: NearCell[]
+  devices: number
+}
+
+/**
+ * The cells within a latency budget of anywhere in the users' cell, and how many devices they hold.
+ * Bounds are taken from the cell's centre less half its diagonal, so they hold for every origin in
+ * it and the answer can be kept for the next request from there. Cells are not filtered by their
+ * links' RTT here (that moves with heartbeats); the scans check it.
+ */
+function cellsWithin(scope: Scope, originCell: number, maxLatencyMs: number): Neighbourhood {
+  const centre = cellCentre(originCell)
+  const boundMs = (key: number, deg?: number) => Math.max(0, cellLowerBoundKm(centre, key, deg) - HALF_CELL_DIAGONAL_KM) / KM_PER_RTT_MS
+  const cells: NearCell[] = []
   let devices = 0
   for (const [blockKey, block] of scope.blocks) {
-    if (cellLowerBoundKm(origin, blockKey, BLOCK_DEG) / KM_PER_RTT_MS > maxLatencyMs) continue
+    if (boundMs(blockKey, BLOCK_DEG) > maxLatencyMs) continue
     for (const [key, cell] of block) {
-      if (cellLowerBoundKm(origin, key) / KM_PER_RTT_MS + cell.minRtt() > maxLatencyMs) continue
-      cells.push(cell)
+      const geoMs = boundMs(key)
+      if (geoMs > maxLatencyMs) continue
+      cells.push({ cell, geoMs })
       devices += cell.size
     }
   }
+  cells.sort((a, b) => a.geoMs - b.geoMs)
   return { cells, devices }
+}
+
+function cellCentre(key: number): { lat: number; lon: number } {
+  const cols = 360 / CELL_DEG
+  return { lat: Math.floor(key / cols) * CELL_DEG - 90 + CELL_DEG / 2, lon: (key % cols) * CELL_DEG - 180 + CELL_DEG / 2 }
+}
+
+/**
+ * A bounded scan visits each device of the neighbourhood with a few comparisons, and works out the
+ * distance only for a device that could still enter the top: past this many devices per scope, an
+ * index walk is cheaper.
+ */
+const NEAR_SCAN_LIMIT = 2500
+
+/** A latency budget around the users: the cells within reach in every scope, when they are few enough to scan. */
+function nearDevices(scopes: Scope[], req: Requirements): NearCell[] | null {
+  if (!req.origin || req.maxLatencyMs === undefined) return null
+  const cells: NearCell[] = []
+  for (const scope of scopes) {
+    const near = scope.near(req.origin, req.maxLatencyMs)
+    if (near.devices > NEAR_SCAN_LIMIT) return null
+    cells.push(...near.cells)
+  }
+  // Nearest first, so the best candidates are found early and far cells are cut short.
+  if (scopes.length > 1) cells.sort((a, b) => a.geoMs - b.geoMs)
+  return cells
+}
+
+/** Bounds are compared with this much slack: a sum in another order may differ in the last bit. */
+const SLACK = 1e-9
+
+/**
+ * The k best of the devices within the budget, exactly, for any strategy. Cells are taken nearest
+ * first; inside a cell, devices come best-first by a figure that bounds their score (their price or
+ * bandwidth, or the static part of the intelligent score), so the rest of a cell is skipped as soon
+ * as its best remaining device cannot beat the k-th found, and the distance (a haversine) is worked
+ * out only for a device that still could.
+ */
+function bestNear(cells: NearCell[], scan: Scan, strategy: Strategy, k: number, counted: () => void): Candidate[] {
+  const top = new TopK(k)
+  const budget = scan.req.maxLatencyMs!
+  const origin = scan.req.origin!
+  const W = INTELLIGENT_WEIGHTS
+  let worst = -Infinity
+  /** A device that passed the cheap bounds and the constraints: its exact distance decides. */
+  const offer = (d: Device, rtt: number): void => {
+    const est = geoLatencyMs(origin, d) + rtt
+    if (est > budget) return
+    const score = rank(d, est, strategy)
+    if (top.full && !outranks(score, d, top.worst!)) return
+    top.offer({ device: d, estimatedMs: est, score })
+    if (top.full) worst = top.worst!.score - SLACK
+  }
+  for (const { cell, geoMs } of cells) {
+    if (strategy === 'cost' || strategy === 'bandwidth') {
+      // The figure is the score itself, ties in id order: the first that cannot win ends the cell.
+      for (const { device, score } of cell.ranked(strategy)) {
+        if (top.full && !outranks(score, device, top.worst!)) break
+        counted()
+        const rtt = accessRttMs(device)
+        if (geoMs + rtt <= budget && breaks(device, scan, 0) === null) offer(device, rtt)
+      }
+    } else if (strategy === 'intelligent') {
+      const nearest = W.latency * latencyScore(geoMs + cell.minRtt())
+      for (const { device, score } of cell.ranked('intelligentStatic')) {
+        if (score + W.capacity + nearest < worst) break
+        counted()
+        const rtt = accessRttMs(device)
+        if (geoMs + rtt > budget || score + W.capacity * capacityScore(device) + W.latency * latencyScore(geoMs + rtt) < worst) continue
+        if (breaks(device, scan, 0) === null) offer(device, rtt)
+      }
+    } else {
+      for (let band = 0; band < RTT_BANDS.length; band++) {
+        if (geoMs + RTT_BANDS[band] > budget || latencyScore(geoMs + RTT_BANDS[band]) < worst) break
+        for (const device of cell.bands[band]) {
+          counted()
+          const rtt = accessRttMs(device)
+          if (geoMs + rtt > budget || latencyScore(geoMs + rtt) < worst) continue
+          if (breaks(device, scan, 0) === null) offer(device, rtt)
+        }
+      }
+    }
+  }
+  return top.items
 }
 
 /**
