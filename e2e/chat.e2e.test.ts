@@ -126,6 +126,16 @@ describe('Chat view', () => {
     await card.getByTestId('intent-send-terminal').click()
     await eventually(() => page.locator('main h1').first().innerText()).toBe('Terminal')
     await eventually(async () => (await page.locator('.xterm-rows:visible > div').allTextContents()).join('\n')).toContain('dwcp deployments web')
+
+    // A reload keeps the conversation and ↑ recall; Clear empties it (the audit log keeps everything).
+    await page.reload()
+    await page.getByTestId('nav-chat').click()
+    await eventually(() => page.getByTestId('intent-card').count()).toBe(3)
+    await page.getByTestId('chat-input').press('ArrowUp')
+    expect(await page.getByTestId('chat-input').inputValue()).toBe('how is web doing?')
+    await page.getByTestId('chat-input').press('Escape')
+    await page.getByTestId('chat-clear').click()
+    await page.getByTestId('chat-empty').waitFor()
   })
 
   it('with Claude set up in Settings: its answer is marked, and a destroy it calls a query stays critical', async () => {

@@ -1,4 +1,5 @@
-import { create } from 'zustand'
+import { create, type StateCreator } from 'zustand'
+import { createJSONStorage, persist } from 'zustand/middleware'
 import type { ExecutionReportView, IntentView } from '../../src-main/api/contract'
 import { api } from '../api/client'
 import { errorMessage } from '../lib/errors'
@@ -54,7 +55,10 @@ interface ChatState {
 let turnCounter = 0
 const newTurnId = () => `turn-${Date.now().toString(36)}-${++turnCounter}`
 
-export const useChat = create<ChatState>((set, get) => {
+/** Kept in the window's storage, so a reload or a restart keeps the conversation and ↑ recall. */
+const KEPT_TURNS = 50
+
+const chatState: StateCreator<ChatState> = (set, get) => {
   const patch = (id: string, change: Partial<Turn> | ((turn: Turn) => Partial<Turn>)) =>
     set((state) => ({ turns: state.turns.map((t) => (t.id === id ? { ...t, ...(typeof change === 'function' ? change(t) : change) } : t)) }))
   const turn = (id: string) => get().turns.find((t) => t.id === id)
@@ -142,7 +146,27 @@ export const useChat = create<ChatState>((set, get) => {
       set({ turns: [], pending: null })
     },
   }
-})
+}
+
+export const useChat = create<ChatState>()(
+  persist(chatState, {
+    name: 'dwcp-chat',
+    version: 1,
+    storage: createJSONStorage(() => localStorage),
+    partialize: (state) => ({ history: state.history, turns: state.turns.slice(-KEPT_TURNS) }),
+    merge: (kept, current) => {
+      const { history = [], turns = [] } = (kept ?? {}) as Partial<Pick<ChatState, 'history' | 'turns'>>
+      return { ...current, history, turns: turns.map(interrupted) }
+    },
+  }),
+)
+
+/** What was under way when the window went away cannot be followed any more: say so, and where to look. */
+function interrupted(turn: Turn): Turn {
+  if (turn.state === 'parsing') return { ...turn, state: 'cancelled', partial: undefined }
+  if (turn.execution?.status !== 'running') return turn
+  return { ...turn, execution: { ...turn.execution, status: 'refused', message: `The window closed while this ran; its outcome is in the Audit view (intent ${turn.intent?.id ?? '?'}).` } }
+}
 
 let subscribed = false
 /** Claude's streamed answer and each execution step, as they happen. */

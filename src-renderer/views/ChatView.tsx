@@ -36,7 +36,22 @@ export function ChatView() {
 function RecogniserLine() {
   const settings = useSettings((s) => s.settings)
   const go = useNavigation((s) => s.go)
+  const hasTurns = useChat((s) => s.turns.length > 0)
+  const clear = useChat((s) => s.clear)
   if (!settings) return null
+  return (
+    <div className="chat-top">
+      <RecogniserText settings={settings} go={go} />
+      {hasTurns && (
+        <button type="button" className="btn btn-small btn-ghost" data-testid="chat-clear" onClick={clear} title="Clear the conversation (the audit log keeps everything)">
+          Clear
+        </button>
+      )}
+    </div>
+  )
+}
+
+function RecogniserText({ settings, go }: { settings: NonNullable<ReturnType<typeof useSettings.getState>['settings']>; go: (view: 'settings') => void }) {
   return (
     <p className="chat-recogniser" data-testid="chat-recogniser">
       {settings.hasApiKey ? (
