@@ -140,6 +140,10 @@ export function createHost(options: HostOptions): Host {
   const intents = new IntentEngine({
     settings: () => settings.intent(),
     apiKey: () => settings.apiKey(),
+    claudeRefused: () => {
+      const verdict = release.evaluate('ai_llm_integration')
+      return verdict.enabled ? null : `Claude is not asked: flag ai_llm_integration is off (${verdict.reason}); the offline parser answered. \`dwcp flags set ai_llm_integration --enabled true\` turns it on`
+    },
     record: (entry) => audit.record({ actor: 'user', ...entry }),
   })
   let dispatchRef: Dispatch | undefined

@@ -247,6 +247,15 @@ describe('intent engine with Claude (the real SDK against a local Messages API)'
     expect(outside).toMatchObject({ recogniser: 'offline' })
     expect(outside.fallbackReason).toMatch(/does not fit the intent schema: type: /)
 
+    // The feature flag: off, Claude is not asked at all, and the card says why.
+    const asked = server.requests.length
+    await host.call('release.flags.set', { name: 'ai_llm_integration', enabled: false }, testContext())
+    const flagged = (await host.call('intent.parse', { text: 'deploy web' }, testContext())) as any
+    expect(flagged).toMatchObject({ recogniser: 'offline', type: 'deploy' })
+    expect(flagged.fallbackReason).toMatch(/^Claude is not asked: flag ai_llm_integration is off .*dwcp flags set ai_llm_integration --enabled true/)
+    expect(server.requests.length).toBe(asked)
+    await host.call('release.flags.set', { name: 'ai_llm_integration', enabled: true }, testContext())
+
     const forced = (await host.call('intent.parse', { text: 'deploy web', offline: true }, testContext())) as any
     expect(forced.recogniser).toBe('offline')
     expect(forced.fallbackReason).toBeUndefined()

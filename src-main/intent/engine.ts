@@ -48,6 +48,8 @@ export interface IntentPorts {
   settings(): IntentSettings
   /** The Anthropic key, read when needed so a key set in Settings applies at once. */
   apiKey(): string | undefined
+  /** Why Claude may not be asked at all (its feature flag is off), or null when it may. */
+  claudeRefused(): string | null
   record(entry: { action: string; target: string; intentId: string; safety?: Safety; outcome: string; details?: unknown }): void
 }
 
@@ -150,8 +152,9 @@ export class IntentEngine {
     const id = randomUUID()
     let parsed: ParsedIntent
     const key = request.offline ? undefined : this.ports.apiKey()
-    if (!key) {
-      parsed = { id, ...toIntent(request.text, withName(offline), 'offline', rules) }
+    const refused = key ? this.ports.claudeRefused() : null
+    if (!key || refused) {
+      parsed = { id, ...toIntent(request.text, withName(offline), 'offline', rules), ...(refused ? { fallbackReason: refused } : {}) }
     } else {
       try {
         const answer = await this.recogniser(key, settings).recognise(request.text, context, request.onPartial)
