@@ -13,7 +13,7 @@ import { actorOf, auditedBy } from './handlers/audited'
 import { EventBus } from './events'
 import { createLogger, type Logger } from './log'
 import { cliLauncher } from './paths'
-import { PREFERRED_PROTOCOL_VERSION, PROTOCOL_MIGRATIONS, PROTOCOL_VERSIONS, ProtocolConsole, ProtocolError, type ConnectedAgent } from './protocol'
+import { FEATURES, PREFERRED_PROTOCOL_VERSION, PROTOCOL_MIGRATIONS, PROTOCOL_VERSIONS, ProtocolConsole, ProtocolError, type ConnectedAgent } from './protocol'
 import { protocolHandlers } from './handlers/protocol'
 import { DemoFleetHolder, demoFleetHandlers } from './handlers/demo-fleet'
 import { intentHandlers } from './handlers/intent'
@@ -108,7 +108,14 @@ export function createHost(options: HostOptions): Host {
 
   // The protocol peer. A rollback pins every link to v3 through it; a pin kept from an earlier
   // rollback applies to every agent that connects after a restart.
-  const protocol = new ProtocolConsole({ store, home: options.home, record: (entry) => audit.record({ actor: 'system', ...entry }) })
+  const protocol = new ProtocolConsole({
+    store,
+    home: options.home,
+    record: (entry) => audit.record({ actor: 'system', ...entry }),
+    // Compressed frames roll out by agent name under the enhanced_compression flag; a link made while
+    // it is off for that agent sends every frame plain (the Protocol view shows its ratio at 1.00).
+    features: (agentName) => FEATURES.filter((f) => f.name !== 'enhanced_compression' || release.isEnabled('enhanced_compression', agentName)),
+  })
   release.rollback.attachProtocol({ pin: (version) => protocol.pin(version) })
   const keptPin = release.rollback.pinnedVersion()
   if (keptPin) void protocol.pin(keptPin)

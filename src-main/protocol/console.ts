@@ -12,7 +12,7 @@ import { ProtocolError } from './errors'
 import { loadOrCreateConsoleKem, loadOrCreateIdentity } from './identity-file'
 import type { ConsoleKem, Identity } from './handshake'
 import type { Link } from './link'
-import { PROTOCOL_VERSIONS } from './negotiate'
+import { PROTOCOL_VERSIONS, type Feature } from './negotiate'
 import { noRejections, type RejectedCounters, type RejectReason } from './record'
 import { acceptAgent, type Accepted } from './session'
 
@@ -66,6 +66,8 @@ export interface ConsoleOptions {
   home: string
   heartbeatMs?: number
   maxPayload?: number
+  /** The features offered to an agent, by its name (a feature flag can hold one back); all of them by default. */
+  features?: (agentName: string) => readonly Feature[]
   /** Where protocol events are written for the operator (audit log). */
   record?: (entry: { action: string; target: string; outcome: 'ok' | 'failed'; details?: Record<string, unknown>; safety?: 'safe' | 'caution' | 'dangerous' | 'critical' }) => void
   now?: () => number
@@ -220,6 +222,7 @@ export class ProtocolConsole {
       allowV3: () => this.allowV3 || this.pinned?.startsWith('3.') === true,
       heartbeatMs: this.o.heartbeatMs ?? 2000,
       ...(this.o.maxPayload ? { maxPayload: this.o.maxPayload } : {}),
+      ...(this.o.features ? { features: this.o.features } : {}),
       admission: { admit: (input) => this.admit(input) },
     }).then(
       (accepted) => this.register(accepted),

@@ -5,7 +5,7 @@
  */
 import { CompressionChooser, decompressWith } from './compression'
 import { ProtocolError } from './errors'
-import { decodeFrame, encodeFrame, frameLength, MessageType, messageTypeName, type MessageTypeName } from './frame'
+import { Compression, decodeFrame, encodeFrame, frameLength, MessageType, messageTypeName, type MessageTypeName } from './frame'
 import { Opener, Sealer, type RejectReason } from './record'
 import { decodeV3Federation, encodeV3Federation, federationLength, FederationType, HdeAlgorithm } from './v3'
 
@@ -53,13 +53,18 @@ export class PlainV4Framing implements Framing {
 export class SealedV4Framing implements Framing {
   readonly version = '4.0.0'
   readonly encrypted = true
-  private readonly chooser = new CompressionChooser()
+  private chooser = new CompressionChooser()
 
   constructor(
     readonly sealer: Sealer,
     readonly opener: Opener,
     private readonly maxPayload: number,
   ) {}
+
+  /** Compress only when the peers agreed on enhanced_compression; otherwise every frame goes plain. */
+  setCompression(enabled: boolean): void {
+    this.chooser = new CompressionChooser(enabled ? undefined : [Compression.none])
+  }
 
   encode(m: LinkMessage): Buffer[] {
     const out: Buffer[] = []

@@ -291,7 +291,8 @@ export interface ServerSide {
 export interface ServerOptions {
   identity: Identity
   versions: readonly string[]
-  features: readonly Feature[]
+  /** What this console offers; a function when it depends on the peer (a feature flag's rollout by agent name). */
+  features: readonly Feature[] | ((peerName: string) => readonly Feature[])
   suites?: readonly Suite[]
   /** The console's long-term KEM key: a hello encapsulated to it gets a resumed (unsigned) handshake. */
   consoleKem?: ConsoleKem
@@ -316,7 +317,8 @@ export function respondToHello(helloPayload: Uint8Array, o: ServerOptions): Serv
   }
   const x = x25519Keys()
   const ssX = x25519Shared(x.privateKey, hello.x25519)
-  const agreement: Agreement = { version, features: agreeFeatures(hello.features, o.features), suite }
+  const offered = typeof o.features === 'function' ? o.features(hello.name) : o.features
+  const agreement: Agreement = { version, features: agreeFeatures(hello.features, offered), suite }
   // A hello encapsulated to a key we no longer hold gets a full handshake, and a new certificate.
   const resumed = o.consoleKem && hello.consoleKem?.id === o.consoleKem.id ? ml_kem768.decapsulate(hello.consoleKem.ct, o.consoleKem.dk) : undefined
   const core = Buffer.from(

@@ -37,10 +37,10 @@ afterEach(async () => {
 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), `dwcp-${prefix}-`))
 
-async function startConsole(heartbeatMs = 200) {
+async function startConsole(heartbeatMs = 200, extra: Partial<ConstructorParameters<typeof ProtocolConsole>[0]> = {}) {
   const home = temp('console')
   const store = Store.open({ home })
-  const console_ = new ProtocolConsole({ store, home, heartbeatMs })
+  const console_ = new ProtocolConsole({ store, home, heartbeatMs, ...extra })
   const { port } = await console_.listen('127.0.0.1', 0)
   cleanups.push(async () => {
     await console_.close()
@@ -81,6 +81,23 @@ const until = async (check: () => boolean, what: string, ms = 5000) => {
     await new Promise((r) => setTimeout(r, 20))
   }
 }
+
+describe('features held back per agent', () => {
+  it('an agent not offered enhanced_compression gets plain frames both ways; another one compresses', async () => {
+    const { console: c, port } = await startConsole(200, { features: (name) => FEATURES.filter((f) => f.name !== 'enhanced_compression' || name !== 'edge-plain') })
+    const plain = await agent(port, 'edge-plain', { token: c.issueToken().token }).connect()
+    const packed = await agent(port, 'edge-packed', { token: c.issueToken().token }).connect()
+    expect(plain.agreement.features.map((f) => f.name)).not.toContain('enhanced_compression')
+    expect(packed.agreement.features.map((f) => f.name)).toContain('enhanced_compression')
+    await until(() => c.list().length === 2, 'both agents')
+    const text = 'a very compressible line of text, '.repeat(400)
+    for (const name of ['edge-plain', 'edge-packed']) expect(await c.callAgent(name, 'echo', { text })).toEqual({ text })
+    const ratio = (name: string) => c.status().peers.find((p) => p.name === name)!.compressionRatio
+    expect(ratio('edge-plain')).toBe(1)
+    expect(ratio('edge-packed')).toBeGreaterThan(2)
+    expect(c.status().peers.find((p) => p.name === 'edge-plain')!.features).not.toContain('enhanced_compression')
+  })
+})
 
 describe('negotiation', () => {
   it('picks the highest common version and refuses when there is none', () => {
