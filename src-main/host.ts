@@ -122,7 +122,15 @@ export function createHost(options: HostOptions): Host {
   if (options.shell === 'electron' || options.shell === 'server') release.startSweeping()
 
   // Connected agents are the orchestrator's live devices, and run its replicas over their links.
-  const orchestrator = new Orchestrator({ store, onEvent: (e) => events.emit('edge', e) })
+  const orchestrator = new Orchestrator({
+    store,
+    onEvent: (e) => events.emit('edge', e),
+    // Cloud nodes are used per deployment (bucketed by its name) while edge_cloud_continuum is on for it.
+    cloudRefused: (deployment) => {
+      const verdict = release.evaluate('edge_cloud_continuum', deployment)
+      return verdict.enabled ? null : `cloud nodes not used, flag edge_cloud_continuum is off${deployment ? ` for ${deployment}` : ''} (${verdict.reason})`
+    },
+  })
   attachAgents(orchestrator, {
     connected: () => protocol.list().map(agentInfo),
     on: ((event: 'connect' | 'heartbeat' | 'disconnect', fn: (value: never) => void) => {

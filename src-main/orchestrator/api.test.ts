@@ -65,4 +65,20 @@ describe('orchestrator over REST, at the routes the issue names', () => {
     const audit = host.audit.log.query({ action: 'edge.deploy' }, 10)
     expect(JSON.stringify(audit)).toMatch(/edge\.deploy/)
   })
+
+  it('keeps latency-tolerant work off cloud nodes while edge_cloud_continuum is off, and says so in the reason', async () => {
+    const { post } = await start()
+    await post('/v4/edge/register', { devices: [device('lon-1', 51.5, -0.1, 'eu-west'), device('fra-dc', 50.1, 8.7, 'eu-west', { tier: 'cloud', costPerHour: 1.2 })] })
+    const tolerant = { requirements: { memoryMb: 1024, origin: { lat: 48.86, lon: 2.35 } }, strategy: 'latency', replicas: 1 }
+
+    await post('/v4/release/flags', { name: 'edge_cloud_continuum', enabled: true, rollout: 100 })
+    expect((await post('/v4/edge/workload/place', tolerant)).body.replicas[0]).toMatchObject({ deviceId: 'fra-dc', location: 'cloud' })
+
+    await post('/v4/release/flags', { name: 'edge_cloud_continuum', enabled: false })
+    const held = (await post('/v4/edge/workload/place', tolerant)).body.replicas[0]
+    expect(held).toMatchObject({ deviceId: 'lon-1', location: 'edge' })
+    expect(held.reason).toMatch(/edge only: cloud nodes not used, flag edge_cloud_continuum is off \(/)
+    const deployed = await post('/v4/edge/deployments', { name: 'batch', module: 'trivial', replicas: 1, requirements: { memoryMb: 1024 } })
+    expect(deployed.body.instances[0]).toMatchObject({ deviceId: 'lon-1', location: 'edge' })
+  })
 })

@@ -118,6 +118,11 @@ export interface OrchestratorOptions {
   /** A device silent for this long is failed (default 3 heartbeats of 1 s plus slack: 3.5 s). */
   failAfterMs?: number
   onEvent?: (event: OrchestratorEvent) => void
+  /**
+   * Why a deployment (or a placement preview, null) may not use cloud nodes, or null when it may:
+   * the host answers from the edge_cloud_continuum flag. Unset: always allowed.
+   */
+  cloudRefused?: (deployment: string | null) => string | null
 }
 
 export class Orchestrator {
@@ -127,6 +132,7 @@ export class Orchestrator {
   private readonly now: () => number
   private readonly failAfterMs: number
   private readonly onEvent: (event: OrchestratorEvent) => void
+  private readonly cloudRefused: (deployment: string | null) => string | null
   private queue: Promise<unknown> = Promise.resolve()
   private monitor: NodeJS.Timeout | null = null
   /** Devices that sent a heartbeat since this process started: only they can be judged silent. */
@@ -139,6 +145,13 @@ export class Orchestrator {
     this.now = options.now ?? Date.now
     this.failAfterMs = options.failAfterMs ?? 3500
     this.onEvent = options.onEvent ?? (() => {})
+    this.cloudRefused = options.cloudRefused ?? (() => null)
+  }
+
+  /** Placement options that keep a deployment (or a preview, null) off cloud nodes while its flag says so. */
+  private continuum(deployment: string | null): { edgeOnly?: string } {
+    const refused = this.cloudRefused(deployment)
+    return refused ? { edgeOnly: refused } : {}
   }
 
   /** The composition root hands over the agents' runner when the protocol peer exists. */
@@ -158,7 +171,7 @@ export class Orchestrator {
 
   place(requirements: Requirements, options: PlaceOptions): PlacementResult {
     this.registry.sync()
-    return this.registry.index.place(requirements, options)
+    return this.registry.index.place(requirements, { ...this.continuum(null), ...options })
   }
 
   // -------------------------------------------------------------------------------------------
@@ -284,7 +297,7 @@ export class Orchestrator {
       validateSpec(spec)
       this.registry.sync()
       if (this.db.prepare('SELECT 1 FROM edge_deployments WHERE name = ?').get(spec.name)) throw new OrchestratorError('conflict', `deployment ${spec.name} exists already (scale, update or destroy it)`)
-      const placement = this.registry.index.place(spec.requirements, { strategy: spec.strategy, replicas: spec.replicas, spanClusters: spec.spanClusters ?? false })
+      const placement = this.registry.index.place(spec.requirements, { strategy: spec.strategy, replicas: spec.replicas, spanClusters: spec.spanClusters ?? false, ...this.continuum(spec.name) })
       const at = new Date(this.now()).toISOString()
       this.db
         .prepare('INSERT INTO edge_deployments (name, module, version, replicas, requirements, strategy, span_clusters, state, message, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)')
@@ -383,7 +396,7 @@ export class Orchestrator {
         let placement: ReplicaPlacement
         if (target.deviceId) {
           const device = this.registry.get(target.deviceId)
-          const fit = this.registry.index.place({ ...req, region: device.region }, { strategy: dep.strategy, replicas: 1, exclude: new Set([...this.registry.index.all()].filter((d) => d.id !== device.id).map((d) => d.id)) })
+          const fit = this.registry.index.place({ ...req, region: device.region }, { strategy: dep.strategy, replicas: 1, exclude: new Set([...this.registry.index.all()].filter((d) => d.id !== device.id).map((d) => d.id)), ...this.continuum(dep.name) })
           placement = fit.replicas[0]
         } else {
           placement = this.placeFor(moved, 1, this.devicesOf(name)).replicas[0]
@@ -479,7 +492,7 @@ export class Orchestrator {
   }
 
   private placeFor(dep: DeploymentRow, replicas: number, exclude: Set<string>): PlacementResult {
-    return this.registry.index.place(JSON.parse(dep.requirements) as Requirements, { strategy: dep.strategy, replicas, exclude, spanClusters: dep.span_clusters === 1 })
+    return this.registry.index.place(JSON.parse(dep.requirements) as Requirements, { strategy: dep.strategy, replicas, exclude, spanClusters: dep.span_clusters === 1, ...this.continuum(dep.name) })
   }
 
   /** The score a replica has on a device, placed as if it were the only choice. */

@@ -371,6 +371,8 @@ export interface PlaceOptions {
   exclude?: ReadonlySet<string>
   /** Spread the replicas over as many clusters as fit (federation). */
   spanClusters?: boolean
+  /** Why cloud nodes may not be used for this placement (a feature flag), when they may not. */
+  edgeOnly?: string
 }
 
 const scopeKey = (tier: Tier, gpu: boolean, region: string | null) => `${tier}|${gpu ? 'gpu' : 'cpu'}|${region ?? '*'}`
@@ -446,7 +448,8 @@ export class DeviceIndex {
    */
   place(req: Requirements, options: PlaceOptions): PlacementResult {
     const exclude = options.exclude ?? new Set<string>()
-    const tolerant = req.maxLatencyMs === undefined || req.maxLatencyMs > EDGE_LATENCY_LIMIT_MS
+    const latencyTolerant = req.maxLatencyMs === undefined || req.maxLatencyMs > EDGE_LATENCY_LIMIT_MS
+    const tolerant = latencyTolerant && !options.edgeOnly
     let scanned = 0
     const pick = (tier: Tier, wanted: number, taken: ReadonlySet<string>): Candidate[] => {
       const scopes = this.scopesFor(tier, req)
@@ -467,7 +470,7 @@ export class DeviceIndex {
     return {
       strategy: options.strategy,
       candidatesScanned: scanned,
-      replicas: chosen.map((c, i) => explain(c, i, options.strategy, req, fitting, tolerant)),
+      replicas: chosen.map((c, i) => explain(c, i, options.strategy, req, fitting, tolerant, latencyTolerant ? options.edgeOnly : undefined)),
     }
   }
 
@@ -817,7 +820,7 @@ export function gpuSlotsFor(d: Device, req: Requirements): number[] {
   return takeGpus(copy, req)
 }
 
-function explain(c: Candidate, replica: number, strategy: Strategy, req: Requirements, scanned: number, tolerant: boolean): ReplicaPlacement {
+function explain(c: Candidate, replica: number, strategy: Strategy, req: Requirements, scanned: number, tolerant: boolean, edgeOnly?: string): ReplicaPlacement {
   const d = c.device
   const est = estimate(d, req)
   const score = breakdown(d, est.total, strategy)
@@ -831,9 +834,11 @@ function explain(c: Candidate, replica: number, strategy: Strategy, req: Require
   const tierWhy =
     d.tier === 'cloud'
       ? `latency budget ${req.maxLatencyMs === undefined ? 'unset' : `${req.maxLatencyMs} ms`} > ${EDGE_LATENCY_LIMIT_MS} ms, so cloud`
-      : tolerant
-        ? 'edge, as no cloud device fit'
-        : `latency budget ${req.maxLatencyMs} ms ≤ ${EDGE_LATENCY_LIMIT_MS} ms, so edge`
+      : edgeOnly
+        ? `edge only: ${edgeOnly}`
+        : tolerant
+          ? 'edge, as no cloud device fit'
+          : `latency budget ${req.maxLatencyMs} ms ≤ ${EDGE_LATENCY_LIMIT_MS} ms, so edge`
   return {
     replica,
     location: d.tier,
