@@ -72,7 +72,7 @@ describe('the Release view', () => {
     for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight')
     await eventually(() => flagsJson().find((f) => f.name === 'enhanced_compression')?.rollout).toBe(55)
     await page.locator('[data-flag="quantum_crypto"]').getByTestId('release-flag-enabled').click()
-    await eventually(() => flagsJson().find((f) => f.name === 'quantum_crypto')?.enabled).toBe(true)
+    await eventually(() => flagsJson().find((f) => f.name === 'quantum_crypto')?.enabled).toBe(false)
   })
 
   it('turns telemetry off: the status says nothing is stored', async () => {

@@ -115,6 +115,8 @@ export function createHost(options: HostOptions): Host {
     // Compressed frames roll out by agent name under the enhanced_compression flag; a link made while
     // it is off for that agent sends every frame plain (the Protocol view shows its ratio at 1.00).
     features: (agentName) => FEATURES.filter((f) => f.name !== 'enhanced_compression' || release.isEnabled('enhanced_compression', agentName)),
+    // ML-KEM joins an agent's key exchange while quantum_crypto is on for it (the default); off, X25519 alone.
+    postQuantum: (agentName) => release.isEnabled('quantum_crypto', agentName),
   })
   release.rollback.attachProtocol({ pin: (version) => protocol.pin(version) })
   const keptPin = release.rollback.pinnedVersion()

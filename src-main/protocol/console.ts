@@ -68,6 +68,8 @@ export interface ConsoleOptions {
   maxPayload?: number
   /** The features offered to an agent, by its name (a feature flag can hold one back); all of them by default. */
   features?: (agentName: string) => readonly Feature[]
+  /** Whether ML-KEM joins an agent's key exchange (default: always); off, X25519 alone, still ML-DSA-signed. */
+  postQuantum?: (agentName: string) => boolean
   /** Where protocol events are written for the operator (audit log). */
   record?: (entry: { action: string; target: string; outcome: 'ok' | 'failed'; details?: Record<string, unknown>; safety?: 'safe' | 'caution' | 'dangerous' | 'critical' }) => void
   now?: () => number
@@ -223,6 +225,7 @@ export class ProtocolConsole {
       heartbeatMs: this.o.heartbeatMs ?? 2000,
       ...(this.o.maxPayload ? { maxPayload: this.o.maxPayload } : {}),
       ...(this.o.features ? { features: this.o.features } : {}),
+      ...(this.o.postQuantum ? { postQuantum: this.o.postQuantum } : {}),
       admission: { admit: (input) => this.admit(input) },
     }).then(
       (accepted) => this.register(accepted),

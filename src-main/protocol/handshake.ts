@@ -278,7 +278,11 @@ export interface Agreement {
   version: string
   features: Feature[]
   suite: Suite
+  /** The key exchange: hybrid post-quantum, or X25519 alone when the console holds ML-KEM back (its quantum_crypto flag). */
+  kex: KeyExchange
 }
+
+export type KeyExchange = 'x25519mlkem768' | 'x25519'
 
 export interface ServerSide {
   reply: Uint8Array
@@ -293,6 +297,8 @@ export interface ServerOptions {
   versions: readonly string[]
   /** What this console offers; a function when it depends on the peer (a feature flag's rollout by agent name). */
   features: readonly Feature[] | ((peerName: string) => readonly Feature[])
+  /** Whether ML-KEM joins the key exchange for this peer (default: always). Off: X25519 alone, still signed with ML-DSA. */
+  postQuantum?: (peerName: string) => boolean
   suites?: readonly Suite[]
   /** The console's long-term KEM key: a hello encapsulated to it gets a resumed (unsigned) handshake. */
   consoleKem?: ConsoleKem
@@ -309,32 +315,35 @@ export function respondToHello(helloPayload: Uint8Array, o: ServerOptions): Serv
   const ours = o.suites ?? SUITES
   const suite = (hello.suites.find((s) => (ours as readonly string[]).includes(s)) as Suite | undefined) ?? fail('handshake', `no common cipher suite: the peer offers ${hello.suites.join(', ') || 'none'}; this console has ${ours.join(', ')}`)
   checkEncapsulationKey(hello.mlkemEk)
-  let kem: { cipherText: Uint8Array; sharedSecret: Uint8Array }
+  const postQuantum = o.postQuantum?.(hello.name) ?? true
+  let kem: { cipherText: Uint8Array; sharedSecret: Uint8Array } | undefined
   try {
-    kem = ml_kem768.encapsulate(hello.mlkemEk)
+    if (postQuantum) kem = ml_kem768.encapsulate(hello.mlkemEk)
   } catch (err) {
     return fail('handshake', `ML-KEM-768 encapsulation failed: ${(err as Error).message}`)
   }
   const x = x25519Keys()
   const ssX = x25519Shared(x.privateKey, hello.x25519)
-  const offered = typeof o.features === 'function' ? o.features(hello.name) : o.features
-  const agreement: Agreement = { version, features: agreeFeatures(hello.features, offered), suite }
+  const offered = (typeof o.features === 'function' ? o.features(hello.name) : o.features).filter((f) => postQuantum || f.name !== 'quantum_crypto')
+  const agreement: Agreement = { version, features: agreeFeatures(hello.features, offered), suite, kex: postQuantum ? 'x25519mlkem768' : 'x25519' }
   // A hello encapsulated to a key we no longer hold gets a full handshake, and a new certificate.
-  const resumed = o.consoleKem && hello.consoleKem?.id === o.consoleKem.id ? ml_kem768.decapsulate(hello.consoleKem.ct, o.consoleKem.dk) : undefined
+  // Without ML-KEM there is no resumption either: the console proves itself by signing.
+  const resumed = postQuantum && o.consoleKem && hello.consoleKem?.id === o.consoleKem.id ? ml_kem768.decapsulate(hello.consoleKem.ct, o.consoleKem.dk) : undefined
   const core = Buffer.from(
     JSON.stringify({
       version,
       features: agreement.features,
       suite,
       x25519: b64(x.publicKey),
-      mlkemCt: b64(kem.cipherText),
+      // The classical exchange says so inside the signed core, so nobody in the middle can strip ML-KEM.
+      ...(kem ? { mlkemCt: b64(kem.cipherText) } : { kex: 'x25519' }),
       identity: b64(o.identity.publicKey),
       nonce: b64(randomBytes(32)),
       auth: resumed ? 'kem' : 'signature',
     }),
   )
   const transcriptHash = sha256(helloPayload, core)
-  const sharedSecret = Buffer.concat(resumed ? [kem.sharedSecret, ssX, resumed] : [kem.sharedSecret, ssX])
+  const sharedSecret = Buffer.concat(kem ? (resumed ? [kem.sharedSecret, ssX, resumed] : [kem.sharedSecret, ssX]) : [ssX])
   const proof = resumed ? { confirm: b64(keyConfirmation(sharedSecret, transcriptHash)) } : { signature: b64(ml_dsa65.sign(transcriptHash, o.identity.secretKey)) }
   const reply = Buffer.from(JSON.stringify({ core: core.toString('utf8'), ...proof }))
   return { reply, hello, agreement, secrets: deriveTrafficSecrets(sharedSecret, transcriptHash), transcriptHash }
@@ -372,22 +381,25 @@ export function finishClientHandshake(hello: ClientHello, replyPayload: Uint8Arr
   const version = String(core.version)
   const suite = String(core.suite) as Suite
   if (!SUITES.includes(suite)) fail('handshake', `the console chose an unknown cipher suite ${suite}`)
-  let ssK: Uint8Array
+  // The console may hold ML-KEM back (its quantum_crypto flag); it says so in the core it signed.
+  const kex: KeyExchange = core.kex === 'x25519' ? 'x25519' : 'x25519mlkem768'
+  if (kex === 'x25519' && resumed) fail('handshake', 'a resumed handshake needs ML-KEM, but the console chose X25519 alone')
+  let ssK: Uint8Array | undefined
   try {
-    ssK = ml_kem768.decapsulate(unb64(core.mlkemCt, 'helloReply.mlkemCt', MLKEM_CT_BYTES), hello.secrets.mlkemDk)
+    if (kex === 'x25519mlkem768') ssK = ml_kem768.decapsulate(unb64(core.mlkemCt, 'helloReply.mlkemCt', MLKEM_CT_BYTES), hello.secrets.mlkemDk)
   } catch (err) {
     if (err instanceof ProtocolError) throw err
     return fail('handshake', `ML-KEM-768 decapsulation failed: ${(err as Error).message}`)
   }
   const ssX = x25519Shared(hello.secrets.x25519, unb64(core.x25519, 'helloReply.x25519', 32))
   const features = Array.isArray(core.features) ? (core.features as Feature[]) : []
-  const sharedSecret = Buffer.concat(resumed ? [ssK, ssX, hello.secrets.consoleKem!.sharedSecret] : [ssK, ssX])
+  const sharedSecret = Buffer.concat(!ssK ? [ssX] : resumed ? [ssK, ssX, hello.secrets.consoleKem!.sharedSecret] : [ssK, ssX])
   if (resumed) {
     const expected = keyConfirmation(sharedSecret, transcriptHash)
     const confirm = unb64(reply.confirm, 'helloReply.confirm', 32)
     if (!timingSafeEqual(expected, confirm)) fail('handshake', 'the console could not prove its identity: the key confirmation does not match (it does not hold the ML-KEM key it certified)')
   }
-  return { agreement: { version, features, suite }, secrets: deriveTrafficSecrets(sharedSecret, transcriptHash), transcriptHash, serverFingerprint, serverIdentity: identity, auth: resumed ? 'kem' : 'signature' }
+  return { agreement: { version, features, suite, kex }, secrets: deriveTrafficSecrets(sharedSecret, transcriptHash), transcriptHash, serverFingerprint, serverIdentity: identity, auth: resumed ? 'kem' : 'signature' }
 }
 
 /** The console checks the client's signature over its hello with the identity the hello carried. */

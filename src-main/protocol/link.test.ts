@@ -99,6 +99,40 @@ describe('features held back per agent', () => {
   })
 })
 
+describe('ML-KEM held back per agent (quantum_crypto off for it)', () => {
+  it('the handshake is X25519 alone, signed with ML-DSA, says so, and nobody in the middle can make a hybrid one classical', () => {
+    const serverId = createIdentity()
+    const hello = createClientHello({ identity: createIdentity(), name: 'edge-classic', versions: ['4.0.0'], features: FEATURES })
+    const server = respondToHello(hello.payload, { identity: serverId, versions: ['4.0.0'], features: FEATURES, postQuantum: (name) => name !== 'edge-classic' })
+    const client = finishClientHandshake(hello, server.reply, serverId.fingerprint)
+    expect(client.agreement.kex).toBe('x25519')
+    expect(client.agreement.features.map((f) => f.name)).not.toContain('quantum_crypto')
+    expect(Buffer.from(client.secrets.clientToServer).equals(Buffer.from(server.secrets.clientToServer))).toBe(true)
+    // A hybrid reply rewritten to look classical no longer carries the console's signature.
+    const hybridHello = createClientHello({ identity: createIdentity(), name: 'edge-pq', versions: ['4.0.0'], features: FEATURES })
+    const hybrid = respondToHello(hybridHello.payload, { identity: serverId, versions: ['4.0.0'], features: FEATURES })
+    const reply = JSON.parse(Buffer.from(hybrid.reply).toString()) as { core: string; signature: string }
+    const core = JSON.parse(reply.core) as Record<string, unknown>
+    delete core.mlkemCt
+    core.kex = 'x25519'
+    expect(() => finishClientHandshake(hybridHello, Buffer.from(JSON.stringify({ ...reply, core: JSON.stringify(core) })), serverId.fingerprint)).toThrow(/signature over the handshake does not verify/)
+  })
+
+  it('a live link: the console labels it classical, requests work, and a returning agent is not resumed', async () => {
+    const { console: c, port } = await startConsole(200, { postQuantum: (name) => name !== 'edge-classic' })
+    const home = temp('edge-classic')
+    const first = await agent(port, 'edge-classic', { token: c.issueToken().token, home }).connect()
+    expect(first.agreement.kex).toBe('x25519')
+    await until(() => c.list().length === 1, 'the agent')
+    expect(await c.callAgent('edge-classic', 'echo', 'hi')).toBe('hi')
+    expect(c.status().peers[0]!.cipherSuite).toBe('X25519 (classical) + ML-DSA-65 / aes-256-gcm')
+    c.list()[0]!.link.close()
+    await until(() => c.list().length === 0, 'the disconnect')
+    const again = await agent(port, 'edge-classic', { home }).connect()
+    expect(again.auth).toBe('signature')
+  })
+})
+
 describe('negotiation', () => {
   it('picks the highest common version and refuses when there is none', () => {
     expect(negotiate(['3.0.0', '3.1.0', '4.0.0'])).toBe('4.0.0')

@@ -12,6 +12,7 @@ import {
   respondToHello,
   verifyClientHello,
   type Agreement,
+  type KeyExchange,
   consoleKemCertificate,
   verifyConsoleKem,
   type ClientHello,
@@ -28,7 +29,7 @@ import { decodeV3Federation, encodeV3Federation, federationLength, FederationTyp
 
 export const HANDSHAKE_TIMEOUT_MS = 10_000
 const json = (value: unknown) => Buffer.from(JSON.stringify(value))
-const HYBRID = 'X25519MLKEM768 + ML-DSA-65'
+const KEX_LABEL: Record<KeyExchange, string> = { x25519mlkem768: 'X25519MLKEM768 + ML-DSA-65', x25519: 'X25519 (classical) + ML-DSA-65' }
 
 /** Reads whole messages off a socket during the handshake, with a deadline. */
 class HandshakeReader {
@@ -205,7 +206,7 @@ async function clientV4(socket: Socket, o: ClientOptions, started: number): Prom
     heartbeatMs: Number(ok.heartbeatMs) || o.heartbeatMs || 2000,
     maxPayload,
     versions: o.versions,
-    cipherSuite: `${HYBRID} / ${side.agreement.suite}`,
+    cipherSuite: `${KEX_LABEL[side.agreement.kex]} / ${side.agreement.suite}`,
     // A link pinned to v3 at connect keeps its v4 keys for when the pin is lifted.
     keptV4: sealed,
     ...(o.onRequest ? { onRequest: o.onRequest } : {}),
@@ -237,7 +238,7 @@ async function clientV3(socket: Socket, o: ClientOptions, started: number): Prom
   const link = new Link({ socket, framing: new V3Framing(maxPayload), leftover: reader.detach(), peerName: 'console', heartbeatMs: o.heartbeatMs ?? 2000, maxPayload, versions: ['3.0.0'], cipherSuite: 'none (v3)', ...(o.onRequest ? { onRequest: o.onRequest } : {}), ...(o.onStream ? { onStream: o.onStream } : {}) })
   // Registration travels in clear inside the v3 link (docs/protocol.md §7): one more reason v3 is opt-in.
   const registered = (await link.request('agent.register', { token: o.token ?? null, capabilities: o.capabilities }, { timeoutMs: HANDSHAKE_TIMEOUT_MS })) as { agentId: string }
-  return { link, agentId: registered.agentId, consoleFingerprint: null, agreement: { version: '3.0.0', features: [], suite: 'aes-256-gcm' }, handshakeMs: performance.now() - started, auth: 'none' }
+  return { link, agentId: registered.agentId, consoleFingerprint: null, agreement: { version: '3.0.0', features: [], suite: 'aes-256-gcm', kex: 'x25519' }, handshakeMs: performance.now() - started, auth: 'none' }
 }
 
 // ---------- server (console) ----------
@@ -255,6 +256,7 @@ export interface ServerOptions {
   versions: () => readonly string[]
   allowV3: () => boolean
   features?: readonly Feature[] | ((peerName: string) => readonly Feature[])
+  postQuantum?: (peerName: string) => boolean
   heartbeatMs: number
   maxPayload?: number
   rotation?: RotationLimits
@@ -296,7 +298,7 @@ async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOption
   if (helloMsg.type !== 'hello') refuse(socket, plain, new ProtocolError('handshake', `expected hello, got ${helloMsg.type}`))
   let side: ReturnType<typeof respondToHello>
   try {
-    side = respondToHello(helloMsg.payload, { identity: o.identity, versions: o.versions(), features: o.features ?? FEATURES, ...(o.consoleKem ? { consoleKem: o.consoleKem } : {}) })
+    side = respondToHello(helloMsg.payload, { identity: o.identity, versions: o.versions(), features: o.features ?? FEATURES, ...(o.consoleKem ? { consoleKem: o.consoleKem } : {}), ...(o.postQuantum ? { postQuantum: o.postQuantum } : {}) })
   } catch (err) {
     if (err instanceof ProtocolError) refuse(socket, plain, err)
     throw err
@@ -343,7 +345,7 @@ async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOption
     heartbeatMs,
     maxPayload,
     versions: o.versions(),
-    cipherSuite: `${HYBRID} / ${side.agreement.suite}`,
+    cipherSuite: `${KEX_LABEL[side.agreement.kex]} / ${side.agreement.suite}`,
     keptV4: sealed,
     ...(o.onRequest ? { onRequest: o.onRequest } : {}),
   })

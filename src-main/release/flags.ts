@@ -64,7 +64,7 @@ export const SEEDED_FLAGS: readonly (FlagPatch & { name: string })[] = [
   { name: 'wasm_runtime', description: 'WebAssembly execution in the WASM pool (wasm.execute)', enabled: true, rollout: 100, v4Only: true },
   { name: 'ai_llm_integration', description: 'Claude for chat-driven operations; off = the offline parser only', enabled: true, rollout: 100, v4Only: true },
   { name: 'edge_cloud_continuum', description: 'Placing workloads across edge devices and cloud nodes', enabled: true, rollout: 25, environments: ['alpha', 'beta'], dependencies: ['wasm_runtime'], v4Only: true },
-  { name: 'quantum_crypto', description: 'Post-quantum (ML-KEM) key exchange on the v4 wire', enabled: false, rollout: 0, environments: ['alpha'], v4Only: true },
+  { name: 'quantum_crypto', description: 'Post-quantum (ML-KEM) key exchange on the v4 wire; off for an agent = X25519 alone, still ML-DSA-signed', enabled: true, rollout: 100, v4Only: true },
   { name: 'enhanced_compression', description: 'Compressed v4 frames', enabled: true, rollout: 50, environments: ['alpha', 'beta'], v4Only: true },
 ]
 

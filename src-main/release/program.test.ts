@@ -43,8 +43,8 @@ describe('early adopters', () => {
     const late = release.invite('full', 1)
     clock.now += 25 * HOUR
     expect(() => apply(release, 4, late.code)).toThrow(/expired/)
-    // quantum_crypto is off for everyone at 0 % — but on for an approved experimental adopter once enabled.
-    release.setFlag('quantum_crypto', { enabled: true })
+    // quantum_crypto held at 0 % is off for everyone — but on for an approved experimental adopter.
+    release.setFlag('quantum_crypto', { enabled: true, rollout: 0 })
     expect(release.evaluate('quantum_crypto', 'someone-else')).toMatchObject({ enabled: false, reason: 'rolled out to 0%' })
     expect(release.evaluate('quantum_crypto', adopter.id)).toMatchObject({ enabled: true, reason: 'early adopter with experimental access' })
     // Only the code's hash is kept.
@@ -164,7 +164,7 @@ describe('rollback to v3 without a protocol peer', () => {
     const record = await release.rollback.toV3('test')
     expect(existsSync(record.backupFile)).toBe(true)
     expect((await verifyBackup(record.backupFile, store.knownSchema())).ok).toBe(true)
-    expect(record.flagsTurnedOff.sort()).toEqual(['ai_llm_integration', 'edge_cloud_continuum', 'enhanced_compression', 'wasm_runtime'])
+    expect(record.flagsTurnedOff.sort()).toEqual(['ai_llm_integration', 'edge_cloud_continuum', 'enhanced_compression', 'quantum_crypto', 'wasm_runtime'])
     expect(release.isEnabled('wasm_runtime')).toBe(false)
     expect(release.isEnabled('plain')).toBe(true)
     expect(release.rollback.state()).toMatchObject({ pinned: '3.0.0', rolledBack: true })
@@ -172,12 +172,12 @@ describe('rollback to v3 without a protocol peer', () => {
     // Someone turns one flag back on by hand while on v3: roll forward leaves it as they set it.
     release.setFlag('enhanced_compression', { enabled: true, rollout: 10 })
     const forward = await release.rollback.toV4('test')
-    expect(forward.flagsTurnedOn.sort()).toEqual(['ai_llm_integration', 'edge_cloud_continuum', 'wasm_runtime'])
+    expect(forward.flagsTurnedOn.sort()).toEqual(['ai_llm_integration', 'edge_cloud_continuum', 'quantum_crypto', 'wasm_runtime'])
     expect(release.flags.get('enhanced_compression')).toMatchObject({ enabled: true, rollout: 10 })
     expect(release.rollback.state()).toMatchObject({ pinned: null, rolledBack: false })
     await expect(release.rollback.toV4('test')).rejects.toThrow(/not rolled back/)
     const actions = audit.log.query({}, 100).map((e) => e.action).reverse()
-    expect(actions).toEqual(['release.rollback.backup', ...Array(4).fill('release.flag.set'), 'release.protocol.pin', 'release.protocol.pin', ...Array(3).fill('release.flag.set')])
+    expect(actions).toEqual(['release.rollback.backup', ...Array(5).fill('release.flag.set'), 'release.protocol.pin', 'release.protocol.pin', ...Array(4).fill('release.flag.set')])
     close()
   })
 })
