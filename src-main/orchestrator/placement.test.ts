@@ -38,6 +38,16 @@ function naive(devices: Device[], req: Requirements, strategy: Strategy, replica
 
 const fleet = syntheticFleet(600, 7)
 
+/** The index answers exactly what the full scan and sort answers: the same devices, or no fit. */
+function expectFullScanAnswer(req: Requirements, strategy: Strategy, replicas: number): void {
+  const expected = naive(fleet, req, strategy, replicas)
+  if (expected.length < replicas) {
+    expect(() => indexOf(fleet).place(req, { strategy, replicas })).toThrow(NoFitError)
+    return
+  }
+  expect(indexOf(fleet).place(req, { strategy, replicas }).replicas.map((r) => r.deviceId)).toEqual(expected)
+}
+
 describe('placement strategies (property tests)', () => {
   for (const strategy of STRATEGIES) {
     it(`${strategy}: never breaks a hard constraint, equal inputs give equal placements`, () => {
@@ -73,14 +83,7 @@ describe('placement strategies (property tests)', () => {
   for (const strategy of ['latency', 'capacity', 'bandwidth', 'cost'] as const) {
     it(`${strategy}: the index returns exactly what a full scan and sort returns`, () => {
       fc.assert(
-        fc.property(requirements, fc.integer({ min: 1, max: 8 }), (req, replicas) => {
-          const expected = naive(fleet, req, strategy, replicas)
-          if (expected.length < replicas) {
-            expect(() => indexOf(fleet).place(req, { strategy, replicas })).toThrow(NoFitError)
-            return
-          }
-          expect(indexOf(fleet).place(req, { strategy, replicas }).replicas.map((r) => r.deviceId)).toEqual(expected)
-        }),
+        fc.property(requirements, fc.integer({ min: 1, max: 8 }), (req, replicas) => expectFullScanAnswer(req, strategy, replicas)),
         { numRuns: 200 },
       )
     })
@@ -96,14 +99,7 @@ describe('placement near the users', () => {
   for (const strategy of STRATEGIES) {
     it(`${strategy}: exactly what a full scan and sort returns`, () => {
       fc.assert(
-        fc.property(nearRequirements, fc.integer({ min: 1, max: 6 }), (req, replicas) => {
-          const expected = naive(fleet, req, strategy, replicas)
-          if (expected.length < replicas) {
-            expect(() => indexOf(fleet).place(req, { strategy, replicas })).toThrow(NoFitError)
-            return
-          }
-          expect(indexOf(fleet).place(req, { strategy, replicas }).replicas.map((r) => r.deviceId)).toEqual(expected)
-        }),
+        fc.property(nearRequirements, fc.integer({ min: 1, max: 6 }), (req, replicas) => expectFullScanAnswer(req, strategy, replicas)),
         { numRuns: 200 },
       )
     })
