@@ -167,7 +167,6 @@ export function createHost(options: HostOptions): Host {
   const handlers = buildHandlers({ options, store, settings, terminals, events, audit, wasm, release, orchestrator, protocol, demo, intents, dispatch: () => dispatchRef! })
   const dispatch = createDispatch(handlers)
   const call: Dispatch = async (method, input, ctx) => {
-
     try {
       return await dispatch(method, input, ctx)
     } catch (err) {
