@@ -153,16 +153,13 @@ describe('Chat view', () => {
 
       await page.locator('body').press('Control+1')
       await eventually(() => page.getByTestId('chat-recogniser').innerText()).toMatch(/understood by Claude \(claude-haiku-4-5\)/)
-      claude.reply({
-        handler: async () => {
-          await new Promise((resolve) => setTimeout(resolve, 600))
-          return { toolUse: { name: 'classify_intent', input: { type: 'query', parameters: { target: 'web' }, confidence: 0.97, safety: 'safe' } } }
-        },
-      })
+      // The tool input streams in slowly enough to watch the answer form.
+      claude.reply({ toolUse: { name: 'classify_intent', input: { type: 'query', parameters: { target: 'web' }, confidence: 0.97, safety: 'safe' } }, pieceDelayMs: 400 })
       const input = page.getByTestId('chat-input')
       await input.fill('wipe out the web deployment, it is only a read')
       await input.press('Enter')
-      await page.getByTestId('chat-thinking').waitFor()
+      await eventually(() => page.getByTestId('chat-thinking').innerText()).toMatch(/Claude: query/)
+      await page.screenshot({ path: `${SHOTS}chat-streaming.png` })
       const card = page.getByTestId('intent-card').last()
       await eventually(() => card.getAttribute('data-type')).toBe('destroy')
       expect(await card.getByTestId('intent-recogniser').innerText()).toBe('Claude')

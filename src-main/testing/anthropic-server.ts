@@ -12,7 +12,8 @@ export type ErrorStatus = 400 | 401 | 429 | 500 | 529
 
 /** What the server answers to the next valid `POST /v1/messages`. */
 export type ScriptedReply =
-  | { toolUse: { name: string; input: object } }
+  /** `pieceDelayMs`: streamed requests get their input_json_delta pieces this far apart (to watch a UI follow). */
+  | { toolUse: { name: string; input: object }; pieceDelayMs?: number }
   | { text: string }
   | { status: ErrorStatus; errorType?: string; message?: string; retryAfterSeconds?: number }
   /** Streamed requests: the stream starts a tool_use block, sends `afterJson` as its input, then an error event. */
@@ -149,7 +150,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, queue: Scripted
       ? { type: 'tool_use', id: newId('toolu_'), name: reply.toolUse.name, input: reply.toolUse.input }
       : { type: 'text', text: reply.text }
   const stopReason: StopReason = block.type === 'tool_use' ? 'tool_use' : 'end_turn'
-  if (streamed) return streamMessage(res, request, [block], stopReason)
+  if (streamed) return streamMessage(res, request, [block], stopReason, 'toolUse' in reply ? (reply.pieceDelayMs ?? 0) : 0)
   sendJson(res, 200, {
     id: newId('msg_'),
     type: 'message',
@@ -180,13 +181,14 @@ function bodyProblem(body: unknown): string | null {
 
 // --- Streaming (SSE) ---
 
-function streamMessage(res: ServerResponse, request: MessagesRequest, blocks: ContentBlock[], stopReason: StopReason): void {
+async function streamMessage(res: ServerResponse, request: MessagesRequest, blocks: ContentBlock[], stopReason: StopReason, pieceDelayMs = 0): Promise<void> {
   openStream(res, request)
-  blocks.forEach((block, index) => {
+  for (const [index, block] of blocks.entries()) {
     if (block.type === 'tool_use') {
       writeEvent(res, { type: 'content_block_start', index, content_block: { ...block, input: {} } })
       if (index === 0) writeEvent(res, { type: 'ping' })
       for (const piece of pieces(JSON.stringify(block.input))) {
+        if (pieceDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pieceDelayMs))
         writeEvent(res, { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } })
       }
     } else {
@@ -197,7 +199,7 @@ function streamMessage(res: ServerResponse, request: MessagesRequest, blocks: Co
       }
     }
     writeEvent(res, { type: 'content_block_stop', index })
-  })
+  }
   writeEvent(res, {
     type: 'message_delta',
     delta: { stop_reason: stopReason, stop_sequence: null },

@@ -169,8 +169,10 @@ function TurnView({ turn }: { turn: Turn }) {
       <div className="chat-request">{turn.text}</div>
       {turn.state === 'parsing' && (
         <div className="chat-thinking" data-testid="chat-thinking">
-          <span className="progress-indeterminate chat-spinner" aria-hidden />
-          Understanding…{turn.partial && <code className="chat-partial">{turn.partial}</code>}
+          <span className="progress-track chat-spinner" aria-hidden>
+            <span className="progress-bar progress-indeterminate" />
+          </span>
+          Understanding…{turn.partial && <span className="chat-partial">Claude: {describePartial(turn.partial)}</span>}
         </div>
       )}
       {turn.state === 'cancelled' && <div className="chat-note faint">Cancelled.</div>}
@@ -182,6 +184,17 @@ function TurnView({ turn }: { turn: Turn }) {
       {turn.intent && <IntentCard turnId={turn.id} intent={turn.intent} execution={turn.execution} />}
     </section>
   )
+}
+
+/** Claude's tool input as it streams in, in words: the type first, then each parameter as it arrives. */
+function describePartial(snapshot: string): string {
+  try {
+    const partial = JSON.parse(snapshot) as { type?: string; parameters?: Record<string, unknown> }
+    const params = Object.entries(partial.parameters ?? {}).map(([k, v]) => `${PARAMETER_LABELS[k] ?? k} ${parameterValue(k, v)}`)
+    return [partial.type ?? '…', ...params].join(' · ')
+  } catch {
+    return '…'
+  }
 }
 
 const PARAMETER_LABELS: Record<string, string> = {
