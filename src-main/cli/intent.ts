@@ -147,7 +147,8 @@ async function confirmOnTerminal(intent: IntentView, preview: ExecutionReportVie
   const answers: Answers = { confirmation: {} }
   const size = failing('size')
   if (size) {
-    if (/at most/.test(size.detail)) return { ...answers, confirmation: { confirmed: true } } // refused whatever is typed: let the engine say so
+    // Past the hard maximum nothing typed helps: no questions, and the engine says why it refuses.
+    if (!size.overridable) return { ...answers, confirmation: { confirmed: true } }
     answers.override = o.override ?? (await ask(`${size.detail}: `))?.trim() ?? ''
   }
   const backup = failing('backup')

@@ -5,8 +5,7 @@
  * the intent's id. API keys never pass through here.
  */
 import type { intentMethods } from '../api/contracts/intent'
-import type { CallContext, Dispatch } from '../api/dispatch'
-import type { HandlersFor } from '../api/dispatch'
+import type { CallContext, Dispatch, HandlersFor } from '../api/dispatch'
 import type { IntentEngine, ParsedIntent } from '../intent'
 
 export function intentHandlers({ engine, dispatch }: { engine: IntentEngine; dispatch: () => Dispatch }): HandlersFor<keyof typeof intentMethods> {

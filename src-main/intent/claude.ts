@@ -6,7 +6,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk'
 import { z } from 'zod'
-import { INTENT_TYPES, SAFETY_LEVELS, STRATEGY_NAMES, type ConversationContext, type Recognised } from './types'
+import { DEFAULT_MODEL, INTENT_TYPES, SAFETY_LEVELS, STRATEGY_NAMES, type ConversationContext, type Recognised } from './types'
 
 export const TOOL_NAME = 'classify_intent'
 
@@ -51,8 +51,6 @@ export interface ClaudeOptions {
   timeoutMs?: number
   maxRetries?: number
 }
-
-export const DEFAULT_MODEL = 'claude-haiku-4-5'
 
 export class ClaudeRecogniser {
   private readonly client: Anthropic

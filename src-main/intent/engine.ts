@@ -5,13 +5,14 @@
  * log, settings. Every decision it takes is written to the audit log under the intent's id.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { ClaudeRecogniser, DEFAULT_MODEL } from './claude'
+import { MAX_REPLICAS } from '../api/contracts/orchestrator'
+import type { ClaudeRecogniser } from './claude'
 import { IntentError } from './errors'
 import { toIntent } from './intent'
 import { recogniseOffline } from './offline'
 import { BASE_SAFETY, DEFAULT_PRODUCTION_PATTERNS } from './safety'
 import { executionSteps, type ExecutionStep, type StepLookups } from './steps'
-import { SAFETY_LEVELS, type ConversationContext, type Intent, type Recognised, type Safety } from './types'
+import { DEFAULT_MODEL, SAFETY_LEVELS, type ConversationContext, type Intent, type Recognised, type Safety } from './types'
 
 export interface IntentSettings {
   model: string
@@ -39,8 +40,6 @@ export const DEFAULT_INTENT_SETTINGS: IntentSettings = {
   changesPerMinute: 10,
 }
 
-/** The orchestrator refuses more than this in one deployment, override or not. */
-const HARD_MAX_REPLICAS = 1000
 const INTENT_TTL_MS = 30 * 60_000
 const MAX_KEPT_INTENTS = 500
 
@@ -92,6 +91,8 @@ export interface Guardrail {
   name: 'confirmation' | 'size' | 'rate' | 'backup' | 'production'
   ok: boolean
   detail: string
+  /** A failing size limit that the replica count typed again lifts (the hard maximum is not). */
+  overridable?: boolean
 }
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed'
@@ -157,7 +158,7 @@ export class IntentEngine {
       parsed = { id, ...toIntent(request.text, withName(offline), 'offline', rules), ...(refused ? { fallbackReason: refused } : {}) }
     } else {
       try {
-        const answer = await this.recogniser(key, settings).recognise(request.text, context, request.onPartial)
+        const answer = await (await this.recogniser(key, settings)).recognise(request.text, context, request.onPartial)
         const { recognised, disagreement } = moreDangerous(answer, offline)
         parsed = { id, ...toIntent(request.text, withName(recognised), 'claude', rules), ...(answer.claimedSafety ? { claimedSafety: answer.claimedSafety } : {}), ...(disagreement ? { disagreement } : {}) }
       } catch (err) {
@@ -183,10 +184,6 @@ export class IntentEngine {
       },
     })
     return parsed
-  }
-
-  get(intentId: string): ParsedIntent {
-    return this.lookup(intentId).intent
   }
 
   async execute(request: ExecuteRequest, caller: Caller): Promise<ExecutionReport> {
@@ -304,13 +301,16 @@ export class IntentEngine {
     return { fresh: true, detail: `verified backup ${newest.name}, ${Math.max(0, Math.round(ageMinutes))} min old` }
   }
 
-  private recogniser(key: string, settings: IntentSettings): ClaudeRecogniser {
+  /** The SDK is loaded on the first request Claude answers: a host without a key never pays for it at start-up. */
+  private async recogniser(key: string, settings: IntentSettings): Promise<ClaudeRecogniser> {
     const fingerprint = JSON.stringify([settings.model, settings.baseURL ?? '', settings.timeoutMs, settings.maxRetries])
     if (this.claude?.key !== key || this.claude.settings !== fingerprint) {
+      const { ClaudeRecogniser } = await import('./claude')
       this.claude = { key, settings: fingerprint, recogniser: new ClaudeRecogniser({ apiKey: key, model: settings.model, timeoutMs: settings.timeoutMs, maxRetries: settings.maxRetries, ...(settings.baseURL ? { baseURL: settings.baseURL } : {}) }) }
     }
     return this.claude.recogniser
   }
+
 
   private recentChanges(): number {
     const since = this.now() - 60_000
@@ -386,11 +386,11 @@ function confirmationWords(intent: Intent, confirmation: Confirmation | undefine
 }
 
 function sizeGuardrail(replicas: number, limit: number, override: string | undefined): Guardrail {
-  if (replicas > HARD_MAX_REPLICAS) return { name: 'size', ok: false, detail: `${replicas} replicas: a deployment has at most ${HARD_MAX_REPLICAS}` }
+  if (replicas > MAX_REPLICAS) return { name: 'size', ok: false, detail: `${replicas} replicas: a deployment has at most ${MAX_REPLICAS}` }
   if (replicas <= limit) return { name: 'size', ok: true, detail: `${replicas} replicas (limit ${limit})` }
   return override?.trim() === String(replicas)
     ? { name: 'size', ok: true, detail: `${replicas} replicas, above the limit of ${limit}: override typed` }
-    : { name: 'size', ok: false, detail: `${replicas} replicas is more than the limit of ${limit}: type ${replicas} as the override to go ahead` }
+    : { name: 'size', ok: false, overridable: true, detail: `${replicas} replicas is more than the limit of ${limit}: type ${replicas} as the override to go ahead` }
 }
 
 function backupGuardrail(backup: BackupState, settings: IntentSettings, consent: boolean): Guardrail {

@@ -89,7 +89,8 @@ export function planFor(type: IntentType, p: IntentParameters): { plan: PlanStep
       commands.push(p.target ? `dwcp deployments ${quote(n)}` : 'dwcp deployments', `dwcp audit list --text ${quote(p.target ?? 'failed')}`)
       break
     case 'monitor':
-      plan.push(step(`Follow ${p.target ? n : 'the fleet'}'s live figures${p.durationMinutes ? ` for ${p.durationMinutes} minutes` : ''}`, 'edge.deployments.get', true))
+      // One reading, not a watch: the Fleet and WASM views keep the figures current after it.
+      plan.push(step(`Read ${p.target ? `${n}'s replicas and their devices'` : "every device's"} live figures and the WASM pool's, now`, p.target ? 'edge.deployments.get' : 'edge.devices.list', true))
       commands.push(p.target ? `dwcp deployments ${quote(n)}` : 'dwcp edge list', 'dwcp wasm stats')
       break
   }

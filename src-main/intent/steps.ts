@@ -3,6 +3,7 @@
  * engines only through the shared API contract: each step names a contract method and its input,
  * and the composition root runs it like any other caller would (validated, audited).
  */
+import { DeploymentName, ModuleRef } from '../api/contracts/orchestrator'
 import { IntentError } from './errors'
 import type { Intent } from './types'
 
@@ -24,14 +25,20 @@ const need = (what: string, example: string): never => {
   throw new IntentError('bad_request', `${what} — for example “${example}”`)
 }
 
-const DEPLOYMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
-const MODULE = /^([a-z][a-z0-9_-]{0,63}|sha256:[0-9a-f]{64})$/
+/**
+ * A name checked by the schema its call will be checked by, but before anything runs: a bad name
+ * must not leave a guardrail backup behind a refused destroy.
+ */
+function valid(schema: typeof DeploymentName | typeof ModuleRef, value: string): string {
+  const checked = schema.safeParse(value)
+  if (!checked.success) throw new IntentError('bad_request', `“${value}”: ${checked.error.issues[0]?.message ?? 'not valid'}`)
+  return value
+}
 
 function deploymentName(intent: Intent, verb: string): string {
   const target = intent.parameters.target
   if (!target) return need(`say which deployment to ${verb}`, `${verb} web`)
-  if (!DEPLOYMENT_NAME.test(target)) throw new IntentError('bad_request', `“${target}” is not a deployment name (1–63 lowercase letters, digits and -)`)
-  return target
+  return valid(DeploymentName, target)
 }
 
 function moduleOf(intent: Intent, verb: string): string {
@@ -40,8 +47,7 @@ function moduleOf(intent: Intent, verb: string): string {
     const version = intent.parameters.version ? ` version ${intent.parameters.version}` : ''
     return need(`say which module${version} to ${verb} to: a built-in workload (trivial, hash, transform, http) or sha256:<hash> of an uploaded one`, `update ${intent.parameters.target ?? 'web'} to module hash`)
   }
-  if (!MODULE.test(module)) throw new IntentError('bad_request', `“${module}” is not a module: a built-in workload name or sha256:<64 hex>`)
-  return module
+  return valid(ModuleRef, module)
 }
 
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
@@ -52,8 +58,7 @@ export async function executionSteps(intent: Intent, lookups: StepLookups): Prom
   switch (intent.type) {
     case 'deploy': {
       const name = deploymentName(intent, 'deploy')
-      const module = p.module ?? 'trivial'
-      if (!MODULE.test(module)) throw new IntentError('bad_request', `“${module}” is not a module: a built-in workload name or sha256:<64 hex>`)
+      const module = valid(ModuleRef, p.module ?? 'trivial')
       const replicas = p.replicas ?? 1
       const requirements = { ...(p.memoryMB !== undefined ? { memoryMb: p.memoryMB } : {}), ...(p.cpu !== undefined ? { cpu: p.cpu } : {}), ...(p.region ? { region: p.region } : {}) }
       return [step(`Deploy ${name}: ${replicas} replica${replicas === 1 ? '' : 's'} of ${module}`, 'edge.deployments.create', { name, module, replicas, requirements, strategy: p.strategy ?? 'intelligent' })]

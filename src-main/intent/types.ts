@@ -8,6 +8,9 @@ export type Safety = (typeof SAFETY_LEVELS)[number]
 
 export const STRATEGY_NAMES = ['latency', 'capacity', 'bandwidth', 'cost', 'intelligent'] as const
 
+/** The Claude model asked when Settings name none. */
+export const DEFAULT_MODEL = 'claude-haiku-4-5'
+
 /** Everything a request can state. Only what the text states is set. */
 export interface IntentParameters {
   /** The deployment (or device) the request is about. */

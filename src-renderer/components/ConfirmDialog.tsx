@@ -31,15 +31,14 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, confirmDi
     if (!dialog) return
     returnFocusTo.current = document.activeElement
     if (!dialog.open) dialog.showModal()
-    const field = focusInput ? dialog.querySelector<HTMLInputElement>('.dialog-body input[type="text"], .dialog-body input:not([type])') : null
-    ;(field ?? confirmRef.current)?.focus()
+    if (focusInput) dialog.querySelector<HTMLInputElement>('.dialog-body input[type="text"], .dialog-body input:not([type])')?.focus()
     return () => {
       if (dialog.open) dialog.close()
       if (returnFocusTo.current instanceof HTMLElement) returnFocusTo.current.focus()
     }
   }, [])
 
-  // A confirm button that was waiting (disabled) takes focus once it can be used, unless typing is under way.
+  // Focus starts on the confirm button, or moves there once it stops waiting (disabled) — unless the dialog asks for typing.
   useEffect(() => {
     if (!confirmDisabled && !focusInput) confirmRef.current?.focus()
   }, [confirmDisabled, focusInput])

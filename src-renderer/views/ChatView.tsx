@@ -336,9 +336,10 @@ function IntentDialog() {
   const critical = intent.safety === 'critical'
   const guardrails = pending.preview.guardrails
   const needsBackup = guardrails.some((g) => g.name === 'backup' && !g.ok)
-  const size = guardrails.find((g) => g.name === 'size' && !g.ok)
+  const size = guardrails.find((g) => g.name === 'size' && !g.ok && g.overridable)
   const others = guardrails.filter((g) => g.name !== 'confirmation' && !(g.name === 'backup' && !g.ok) && g !== size)
-  const ready = (!critical || typed.trim() === intent.confirmName) && (!needsBackup || consentBackup) && (!size || override.trim() === String(intent.parameters.replicas))
+  // A failing guardrail nothing in this dialog can lift (the hard size limit, the rate limit) holds the button.
+  const ready = !others.some((g) => !g.ok) && (!critical || typed.trim() === intent.confirmName) && (!needsBackup || consentBackup) && (!size || override.trim() === String(intent.parameters.replicas))
   return (
     <ConfirmDialog
       title={`${intent.type[0].toUpperCase()}${intent.type.slice(1)}${intent.parameters.target ? ` ${intent.parameters.target}` : ''}: ${intent.safety}`}

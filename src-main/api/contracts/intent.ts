@@ -1,6 +1,7 @@
 /** Calls and events of the Intent engine (issue #8). */
 import { z } from 'zod'
 import { def } from './base'
+import { MAX_REPLICAS } from './orchestrator'
 
 export const IntentTypeSchema = z.enum(['deploy', 'scale', 'update', 'destroy', 'query', 'diagnose', 'optimize', 'backup', 'restore', 'monitor', 'migrate', 'rollback'])
 export const SafetySchema = z.enum(['safe', 'caution', 'dangerous', 'critical'])
@@ -43,7 +44,7 @@ export const IntentSchema = z.object({
 })
 export type IntentView = z.infer<typeof IntentSchema>
 
-const Guardrail = z.object({ name: z.enum(['confirmation', 'size', 'rate', 'backup', 'production']), ok: z.boolean(), detail: z.string() })
+const Guardrail = z.object({ name: z.enum(['confirmation', 'size', 'rate', 'backup', 'production']), ok: z.boolean(), detail: z.string(), overridable: z.boolean().optional() })
 const StepReport = z.object({
   description: z.string(),
   method: z.string(),
@@ -89,7 +90,7 @@ export const IntentSettingsSchema = z.object({
     )
     .max(20),
   backupMaxAgeMinutes: z.number().min(1).max(7 * 24 * 60),
-  maxReplicas: z.number().int().min(1).max(1000),
+  maxReplicas: z.number().int().min(1).max(MAX_REPLICAS),
   changesPerMinute: z.number().int().min(1).max(1000),
 })
 

@@ -5,8 +5,10 @@ import { def } from './base'
 const Strategy = z.enum(['latency', 'capacity', 'bandwidth', 'cost', 'intelligent'])
 const Slice = z.enum(['eMBB', 'URLLC', 'mMTC'])
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, '1–128 letters, digits and . _ : -')
-const DeploymentName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a deployment name is 1–63 lowercase letters, digits and -')
-const Module = z.string().regex(/^([a-z][a-z0-9_-]{0,63}|sha256:[0-9a-f]{64})$/, 'a built-in workload name or sha256:<64 hex>')
+export const DeploymentName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a deployment name is 1–63 lowercase letters, digits and -')
+/** The most replicas one deployment may have. */
+export const MAX_REPLICAS = 1000
+export const ModuleRef = z.string().regex(/^([a-z][a-z0-9_-]{0,63}|sha256:[0-9a-f]{64})$/, 'a built-in workload name or sha256:<64 hex>')
 /** GET routes carry their input in the query string, where everything is text. */
 const QueryNumber = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
 const QueryBool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
@@ -157,7 +159,7 @@ export const orchestratorMethods = {
   'edge.devices.remove': def({ summary: 'Forget a device that holds no replicas', input: z.object({ id: Name }).strict(), output: EdgeDevice, rest: { method: 'POST', path: '/v4/edge/devices/remove' } }),
   'edge.place': def({
     summary: 'Where replicas of a workload would go, with each one’s latency estimate, score breakdown and reason (nothing is deployed)',
-    input: z.object({ requirements: EdgeRequirements.default({}), strategy: Strategy.default('intelligent'), replicas: z.number().int().min(1).max(1000).default(1), spanClusters: z.boolean().optional() }).strict(),
+    input: z.object({ requirements: EdgeRequirements.default({}), strategy: Strategy.default('intelligent'), replicas: z.number().int().min(1).max(MAX_REPLICAS).default(1), spanClusters: z.boolean().optional() }).strict(),
     output: EdgePlacement,
     rest: { method: 'POST', path: '/v4/edge/workload/place' },
   }),
@@ -165,14 +167,14 @@ export const orchestratorMethods = {
   'edge.deployments.get': def({ summary: 'One deployment with its replicas', input: z.object({ name: DeploymentName }).strict(), output: EdgeDeployment, rest: { method: 'GET', path: '/v4/edge/deployment' } }),
   'edge.deployments.create': def({
     summary: 'Deploy a WASM workload: place its replicas and start them',
-    input: z.object({ name: DeploymentName, module: Module, replicas: z.number().int().min(1).max(1000), requirements: EdgeRequirements.default({}), strategy: Strategy.default('intelligent'), spanClusters: z.boolean().optional() }).strict(),
+    input: z.object({ name: DeploymentName, module: ModuleRef, replicas: z.number().int().min(1).max(MAX_REPLICAS), requirements: EdgeRequirements.default({}), strategy: Strategy.default('intelligent'), spanClusters: z.boolean().optional() }).strict(),
     output: EdgeDeployment,
     rest: { method: 'POST', path: '/v4/edge/deployments' },
   }),
-  'edge.deployments.scale': def({ summary: 'Change the number of replicas', input: z.object({ name: DeploymentName, replicas: z.number().int().min(0).max(1000) }).strict(), output: EdgeDeployment, rest: { method: 'POST', path: '/v4/edge/deployments/scale' } }),
+  'edge.deployments.scale': def({ summary: 'Change the number of replicas', input: z.object({ name: DeploymentName, replicas: z.number().int().min(0).max(MAX_REPLICAS) }).strict(), output: EdgeDeployment, rest: { method: 'POST', path: '/v4/edge/deployments/scale' } }),
   'edge.deployments.update': def({
     summary: 'Rolling update to another module: one replica at a time, health-checked, stopping at the first failure',
-    input: z.object({ name: DeploymentName, module: Module }).strict(),
+    input: z.object({ name: DeploymentName, module: ModuleRef }).strict(),
     output: EdgeDeployment,
     rest: { method: 'POST', path: '/v4/edge/deployments/update' },
   }),
