@@ -172,4 +172,27 @@ describe('Chat view', () => {
       await claude.close()
     }
   })
+
+  it('looks right in the dark theme: cards of every safety level, the confirmation dialog, the Settings section', async () => {
+    const { page } = app
+    await page.getByTestId('nav-settings').click()
+    await page.getByTestId('theme-dark').click()
+    await eventually(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
+    await page.getByTestId('chat-settings').scrollIntoViewIfNeeded()
+    await page.screenshot({ path: `${SHOTS}chat-settings-dark.png` })
+    await page.locator('body').press('Control+1')
+    await page.getByTestId('chat-clear').click()
+    for (const text of ['show me all deployments', 'scale web to 4', 'roll everything back to v3']) {
+      await page.getByTestId('chat-input').fill(text)
+      await page.getByTestId('chat-input').press('Enter')
+      await eventually(() => page.getByTestId('intent-card').count()).toBe(['show me all deployments', 'scale web to 4', 'roll everything back to v3'].indexOf(text) + 1)
+    }
+    expect(await page.getByTestId('intent-safety').allInnerTexts()).toEqual(['safe', 'caution', 'dangerous'])
+    await page.screenshot({ path: `${SHOTS}chat-dark-cards.png` })
+    await page.getByTestId('intent-card').last().getByTestId('intent-run').click()
+    await page.getByTestId('intent-confirm-dialog').waitFor()
+    await page.screenshot({ path: `${SHOTS}chat-dark-dialog.png` })
+    await page.keyboard.press('Escape')
+    await eventually(() => page.getByTestId('intent-card').last().getByTestId('intent-execution').getAttribute('data-status')).toBe('declined')
+  })
 })

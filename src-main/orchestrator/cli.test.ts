@@ -63,5 +63,5 @@ describe('dwcp edge / deploy / scale / update / migrate / destroy', () => {
     expect(dwcp(home, 'edge', 'simulate', '--nodes', nodes, '--pods', '/nope.csv')).toMatchObject({ status: 2, stderr: 'dwcp: cannot read /nope.csv: no such file\n' })
     writeFileSync(bare, 'name,cpu\nx,1')
     expect(dwcp(home, 'edge', 'simulate', '--nodes', nodes, '--pods', bare).stderr).toMatch(/bare\.csv:1: missing columns cpu_milli, memory_mib, num_gpu, gpu_milli \(header: name,cpu\)/)
-  })
+  }, 60_000)
 })
