@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { switchTheme } from './support/app'
 import { launchChromium } from './support/browser'
 import { startServe, type ServeProcess } from './support/server'
 import { alive } from '../src-main/testing/process'
@@ -49,11 +50,7 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}${name}.png` })
 }
 
-async function setTheme(theme: 'light' | 'dark'): Promise<void> {
-  await page.getByTestId('nav-settings').click()
-  await page.getByTestId(`theme-${theme}`).click()
-  await eventually(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme)
-}
+const setTheme = (theme: 'light' | 'dark') => switchTheme(page, theme)
 
 /** Text of the visible terminal's rows, one string per row. */
 function terminalRows(): Promise<string[]> {

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAnthropicServer } from '../src-main/testing/anthropic-server'
-import { openApp, SHOTS, type OpenApp } from './support/app'
+import { openApp, SHOTS, switchTheme, type OpenApp } from './support/app'
 
 const LAUNCHER = fileURLToPath(new URL('../src-main/cli/dwcp.mjs', import.meta.url))
 
@@ -175,9 +175,7 @@ describe('Chat view', () => {
 
   it('looks right in the dark theme: cards of every safety level, the confirmation dialog, the Settings section', async () => {
     const { page } = app
-    await page.getByTestId('nav-settings').click()
-    await page.getByTestId('theme-dark').click()
-    await eventually(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
+    await switchTheme(page, 'dark')
     await page.getByTestId('chat-settings').scrollIntoViewIfNeeded()
     await page.screenshot({ path: `${SHOTS}chat-settings-dark.png` })
     await page.locator('body').press('Control+1')

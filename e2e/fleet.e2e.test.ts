@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { syntheticFleet } from '../src-main/orchestrator/fleet'
+import { switchTheme } from './support/app'
 import { launchChromium } from './support/browser'
 import { startServe, type ServeProcess } from './support/server'
 
@@ -106,8 +107,7 @@ describe('the Fleet view', () => {
 
   for (const theme of ['light', 'dark'] as const) {
     it(`looks right in the ${theme} theme`, async () => {
-      await page.getByTestId('nav-settings').click()
-      await page.getByTestId(`theme-${theme}`).click()
+      await switchTheme(page, theme)
       await page.getByTestId('nav-fleet').click()
       await eventually(() => page.getByTestId('fleet-deployment').count()).toBe(2)
       await page.locator('[data-testid="fleet-deployment"][data-deployment="checkout"] .fleet-deployment-head').click()

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openApp, SHOTS, type OpenApp } from './support/app'
+import { openApp, SHOTS, switchTheme, type OpenApp } from './support/app'
 import type { ServeProcess } from './support/server'
 
 const LAUNCHER = fileURLToPath(new URL('../src-main/cli/dwcp.mjs', import.meta.url))
@@ -129,8 +129,7 @@ describe('the Protocol view', () => {
 
   for (const theme of ['light', 'dark'] as const) {
     it(`looks right in the ${theme} theme`, async () => {
-      await page.getByTestId('nav-settings').click()
-      await page.getByTestId(`theme-${theme}`).click()
+      await switchTheme(page, theme)
       await page.getByTestId('nav-protocol').click()
       await eventually(() => page.locator('.protocol-table tbody tr').count()).toBe(2)
       await page.getByTestId('protocol-new-token').click()

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { switchTheme } from './support/app'
 import { launchChromium } from './support/browser'
 import { startServe, type ServeProcess } from './support/server'
 
@@ -84,8 +85,7 @@ describe('the Release view', () => {
 
   for (const theme of ['light', 'dark'] as const) {
     it(`looks right in the ${theme} theme`, async () => {
-      await page.getByTestId('nav-settings').click()
-      await page.getByTestId(`theme-${theme}`).click()
+      await switchTheme(page, theme)
       await page.getByTestId('nav-release').click()
       await eventually(() => page.getByTestId('release-flag-row').count()).toBe(5)
       await page.screenshot({ path: `${SHOTS}release-${theme}.png`, fullPage: true })

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { switchTheme } from './support/app'
 import { launchChromium } from './support/browser'
 import { startServe, type ServeProcess } from './support/server'
 
@@ -79,8 +80,7 @@ describe('the WASM view', () => {
 
   for (const theme of ['light', 'dark'] as const) {
     it(`looks right in the ${theme} theme`, async () => {
-      await page.getByTestId('nav-settings').click()
-      await page.getByTestId(`theme-${theme}`).click()
+      await switchTheme(page, theme)
       await page.getByTestId('nav-wasm').click()
       await page.getByTestId('wasm-source').selectOption('http')
       await page.getByTestId('wasm-run-button').click()

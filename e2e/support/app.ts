@@ -34,3 +34,10 @@ export async function openApp(view: string, options: { home?: string; viewport?:
     },
   }
 }
+
+/** Choose a theme in Settings, as a user would, and wait until the page wears it. */
+export async function switchTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
+  await page.getByTestId('nav-settings').click()
+  await page.getByTestId(`theme-${theme}`).click()
+  await page.waitForFunction((wanted) => document.documentElement.dataset.theme === wanted, theme)
+}
