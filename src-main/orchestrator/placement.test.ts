@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { syntheticFleet } from './fleet'
+import { METROS, syntheticFleet } from './fleet'
 import { DeviceIndex, EDGE_LATENCY_LIMIT_MS, naivePlace, NoFitError, satisfies } from './placement'
 import { STRATEGIES, type Device, type Requirements, type Strategy, type Tier } from './types'
 
@@ -37,6 +37,15 @@ function naive(devices: Device[], req: Requirements, strategy: Strategy, replica
 }
 
 const fleet = syntheticFleet(600, 7)
+
+/** Users anywhere, or (more often) in a metro of the fleet, where the nearest devices are close and bounds are tested hardest. */
+const users = fc.oneof(
+  fc.record({ lat: fc.double({ min: -60, max: 70, noNaN: true }), lon: fc.double({ min: -180, max: 179.9, noNaN: true }) }),
+  fc
+    .tuple(fc.constantFrom(...METROS), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }))
+    .map(([m, dLat, dLon]) => ({ lat: m.lat + dLat, lon: m.lon + dLon })),
+  fc.tuple(fc.constantFrom(...METROS), fc.double({ min: -2, max: 2, noNaN: true })).map(([m, d]) => ({ lat: m.lat + d, lon: m.lon - d })),
+)
 
 /** The index answers exactly what the full scan and sort answers: the same devices, or no fit. */
 function expectFullScanAnswer(req: Requirements, strategy: Strategy, replicas: number): void {
@@ -93,14 +102,64 @@ describe('placement strategies (property tests)', () => {
 describe('placement near the users', () => {
   // With users and a latency budget the neighbourhood is scanned with bounds, for every strategy
   // (the weighed one included), and must give exactly the full scan's answer.
-  const nearRequirements = fc
-    .tuple(requirements, fc.record({ lat: fc.double({ min: -60, max: 70, noNaN: true }), lon: fc.double({ min: -180, max: 179.9, noNaN: true }) }), fc.integer({ min: 5, max: 120 }))
-    .map(([req, origin, maxLatencyMs]) => ({ ...req, origin, maxLatencyMs }))
+  const nearRequirements = fc.tuple(requirements, users, fc.integer({ min: 5, max: 120 })).map(([req, origin, maxLatencyMs]) => ({ ...req, origin, maxLatencyMs }))
   for (const strategy of STRATEGIES) {
     it(`${strategy}: exactly what a full scan and sort returns`, () => {
       fc.assert(
         fc.property(nearRequirements, fc.integer({ min: 1, max: 6 }), (req, replicas) => expectFullScanAnswer(req, strategy, replicas)),
         { numRuns: 200 },
+      )
+    })
+  }
+})
+
+describe('placement around users without a budget', () => {
+  // The weighed score falls with distance: the walk stays near the users and must still be exact.
+  const aroundRequirements = fc.tuple(requirements, users).map(([req, origin]) => ({ ...req, origin, maxLatencyMs: undefined }))
+  for (const strategy of ['intelligent', 'latency'] as const) {
+    it(`${strategy}: exactly what a full scan and sort returns`, () => {
+      fc.assert(
+        fc.property(aroundRequirements, fc.integer({ min: 1, max: 6 }), (req, replicas) => expectFullScanAnswer(req, strategy, replicas)),
+        { numRuns: 200 },
+      )
+    })
+  }
+})
+
+describe('placement after live changes', () => {
+  // Heartbeats move load and round trips, placements take capacity: the orders kept per cell must follow.
+  const change = fc.record({ device: fc.integer({ min: 0, max: fleet.length - 1 }), load: fc.double({ min: 0, max: 1, noNaN: true }), rttMs: fc.double({ min: 0.5, max: 40, noNaN: true }), takeCpu: fc.integer({ min: 0, max: 8000 }) })
+  for (const strategy of STRATEGIES) {
+    it(`${strategy}: still exactly what a full scan returns`, () => {
+      const index = indexOf(fleet)
+      // Requests most devices can meet, so that the answer depends on the live figures.
+      const metro = fc.constantFrom(...METROS)
+      const easyRequirements = fc
+        .tuple(metro, fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 4096 }), fc.integer({ min: 5, max: 120 }))
+        .map(([m, cpuMilli, memoryMb, maxLatencyMs]) => ({ cpuMilli, memoryMb, maxLatencyMs, origin: { lat: m.lat + 0.3, lon: m.lon - 0.2 } }))
+      fc.assert(
+        fc.property(fc.array(change, { maxLength: 100 }), easyRequirements, fc.integer({ min: 1, max: 4 }), (changes, req, replicas) => {
+          // A placement first, so the orders exist before the changes reach them.
+          try {
+            index.place(req, { strategy, replicas })
+          } catch {
+            // no fit: fine
+          }
+          for (const c of changes) {
+            const d = index.get(fleet[c.device].id)!
+            d.load = c.load
+            d.rttMs = c.rttMs
+            d.usedCpuMilli = Math.min(d.cpuMilli, c.takeCpu)
+            index.refresh(d)
+          }
+          const devices = [...index.all()]
+          const tolerant = req.maxLatencyMs > EDGE_LATENCY_LIMIT_MS
+          const first = naivePlace(devices, req, strategy, replicas, tolerant ? 'cloud' : 'edge')
+          const expected = !tolerant || first.length >= replicas ? first : [...first, ...naivePlace(devices, req, strategy, devices.length, 'edge').filter((id) => !first.includes(id))].slice(0, replicas)
+          if (expected.length < replicas) expect(() => index.place(req, { strategy, replicas })).toThrow(NoFitError)
+          else expect(index.place(req, { strategy, replicas }).replicas.map((r) => r.deviceId)).toEqual(expected)
+        }),
+        { numRuns: 150 },
       )
     })
   }

@@ -164,7 +164,8 @@ const bucketOf = (score: number): number => Math.min(BUCKETS - 1, Math.max(0, Ma
 
 /** Devices by a score in [0, 1], best bucket first; moving a device is O(1). */
 class ScoreBuckets {
-  private readonly buckets: Set<Device>[] = Array.from({ length: BUCKETS }, () => new Set())
+  /** Made when first used: a fleet has hundreds of scopes, most of them small. */
+  private readonly buckets: (Set<Device> | undefined)[] = new Array(BUCKETS)
   private readonly where = new Map<string, number>()
   constructor(private readonly scoreOf: (d: Device) => number) {}
 
@@ -172,15 +173,15 @@ class ScoreBuckets {
     const b = bucketOf(this.scoreOf(d))
     const at = this.where.get(d.id)
     if (at === b) return
-    if (at !== undefined) this.buckets[at].delete(d)
-    this.buckets[b].add(d)
+    if (at !== undefined) this.buckets[at]!.delete(d)
+    ;(this.buckets[b] ??= new Set()).add(d)
     this.where.set(d.id, b)
   }
 
   remove(d: Device): void {
     const at = this.where.get(d.id)
     if (at === undefined) return
-    this.buckets[at].delete(d)
+    this.buckets[at]!.delete(d)
     this.where.delete(d.id)
   }
 
@@ -188,7 +189,7 @@ class ScoreBuckets {
   walk(visit: (d: Device) => void, stop: (bestRemaining: number) => boolean): void {
     for (let b = 0; b < BUCKETS; b++) {
       const bucket = this.buckets[b]
-      if (bucket.size > 0) for (const d of bucket) visit(d)
+      if (bucket !== undefined && bucket.size > 0) for (const d of bucket) visit(d)
       if (stop(1 - (b + 1) / BUCKETS)) return
     }
   }
@@ -233,6 +234,7 @@ const STATIC_FIGURES = {
   intelligentStatic: (d: Device) => INTELLIGENT_WEIGHTS.bandwidth * bandwidthScore(d) + INTELLIGENT_WEIGHTS.cost * costScore(d),
 }
 type StaticFigure = keyof typeof STATIC_FIGURES
+type RankedFigure = StaticFigure | 'capacity'
 
 interface Ranked {
   device: Device
@@ -253,13 +255,15 @@ class Cell {
   readonly bands: Set<Device>[] = RTT_BANDS.map(() => new Set())
   private readonly where = new Map<Device, number>()
   /** The cell's devices by a figure fixed at registration, best first; rebuilt after a device comes or goes. */
-  private readonly rankings = new Map<StaticFigure, Ranked[]>()
+  private readonly rankings = new Map<RankedFigure, Ranked[]>()
 
   get size(): number {
     return this.where.size
   }
 
+  /** Live figures of a device here changed (or it arrived): its capacity moved. */
   put(d: Device): void {
+    this.rankings.delete('capacity')
     const band = rttBand(d)
     const at = this.where.get(d)
     if (at === band) return
@@ -277,10 +281,15 @@ class Cell {
     this.rankings.clear()
   }
 
-  ranked(figure: StaticFigure): Ranked[] {
+  /**
+   * The cell's devices best first by a figure. Static figures are sorted again only after a device
+   * comes or goes; capacity after any live change here, and only when a placement asks.
+   */
+  ranked(figure: RankedFigure): Ranked[] {
     let list = this.rankings.get(figure)
     if (!list) {
-      list = [...this.where.keys()].map((device) => ({ device, score: STATIC_FIGURES[figure](device) }))
+      const scoreOf = figure === 'capacity' ? capacityScore : STATIC_FIGURES[figure]
+      list = [...this.where.keys()].map((device) => ({ device, score: scoreOf(device) }))
       list.sort((a, b) => b.score - a.score || (a.device.id < b.device.id ? -1 : a.device.id > b.device.id ? 1 : 0))
       this.rankings.set(figure, list)
     }
@@ -294,9 +303,21 @@ class Cell {
   }
 }
 
-/** All the indexes of one scope: the devices of one tier, with or without GPUs, in one region or all. */
+/**
+ * All the indexes of one scope: the devices of one tier, with or without GPUs, in one region or
+ * all, and of one class (what they can ever offer: their size to a power of two, GPUs, GPU model).
+ */
 class Scope {
   readonly devices = new Set<Device>()
+  constructor(readonly kind: string) {}
+  /** Bounds over every device that joined; a device leaving leaves them loose, never wrong. */
+  private maxCpuMilli = 0
+  private maxMemoryMb = 0
+  private maxGpus = 0
+  private minCostPerHour = Infinity
+  private gpuModel: string | null = null
+  /** The highest static part of the intelligent score of any device that joined. */
+  maxIntelligentStatic = 0
   readonly capacity = new ScoreBuckets(capacityScore)
   readonly bandwidth = new StaticRanking(bandwidthScore)
   readonly cost = new StaticRanking(costScore)
@@ -312,15 +333,36 @@ class Scope {
     const key = `${originCell}|${maxLatencyMs}`
     let found = this.neighbourhoods.get(key)
     if (!found) {
-      if (this.neighbourhoods.size >= 4096) this.neighbourhoods.clear()
+      if (this.neighbourhoods.size >= 1024) this.neighbourhoods.clear()
       this.neighbourhoods.set(key, (found = cellsWithin(this, originCell, maxLatencyMs)))
     }
     return found
   }
 
+  /**
+   * Whether any device of the scope could meet the request's fixed needs. A class of small or
+   * expensive devices is skipped whole, instead of visited device by device in every walk.
+   */
+  mayFit(req: Requirements): boolean {
+    const gpus = req.gpus ?? 0
+    return (
+      (req.cpuMilli ?? 0) <= this.maxCpuMilli &&
+      (req.memoryMb ?? 0) <= this.maxMemoryMb &&
+      gpus <= this.maxGpus &&
+      (req.costCeiling === undefined || this.minCostPerHour <= req.costCeiling) &&
+      (gpus === 0 || !req.gpuModels || req.gpuModels.length === 0 || req.gpuModels.includes(this.gpuModel ?? ''))
+    )
+  }
+
   add(d: Device): void {
     this.neighbourhoods.clear()
     this.devices.add(d)
+    this.maxCpuMilli = Math.max(this.maxCpuMilli, d.cpuMilli)
+    this.maxMemoryMb = Math.max(this.maxMemoryMb, d.memoryMb)
+    this.maxGpus = Math.max(this.maxGpus, d.gpus)
+    this.minCostPerHour = Math.min(this.minCostPerHour, d.costPerHour)
+    this.gpuModel = d.gpuModel
+    this.maxIntelligentStatic = Math.max(this.maxIntelligentStatic, STATIC_FIGURES.intelligentStatic(d))
     this.capacity.put(d)
     this.bandwidth.add(d)
     this.cost.add(d)
@@ -375,12 +417,19 @@ export interface PlaceOptions {
   edgeOnly?: string
 }
 
-const scopeKey = (tier: Tier, gpu: boolean, region: string | null) => `${tier}|${gpu ? 'gpu' : 'cpu'}|${region ?? '*'}`
-const scopeKeysOf = (d: Device) => [scopeKey(d.tier, d.gpus > 0, null), scopeKey(d.tier, d.gpus > 0, d.region)]
+const groupKey = (tier: Tier, gpu: boolean, region: string | null) => `${tier}|${gpu ? 'gpu' : 'cpu'}|${region ?? '*'}`
+/** Devices alike in what they can ever offer; the model is part of it, as requests name GPU models. */
+const classOf = (d: Device) =>
+  `${Math.ceil(Math.log2(Math.max(1, d.cpuMilli)))}|${Math.ceil(Math.log2(Math.max(1, d.memoryMb)))}|${d.gpus}|${d.gpuModel ?? ''}`
 
 export class DeviceIndex {
   private readonly byId = new Map<string, Device>()
+  /** Scopes by group (tier, GPU or not, region or all) and class. */
   private readonly scopes = new Map<string, Scope>()
+  /** The class scopes of each group. */
+  private readonly groups = new Map<string, Scope[]>()
+  /** The scopes a device is in (its group's, region and all), so a heartbeat finds them without building keys. */
+  private readonly scopesOf = new Map<string, Scope[]>()
 
   get size(): number {
     return this.byId.size
@@ -397,28 +446,46 @@ export class DeviceIndex {
   upsert(d: Device): void {
     if (this.byId.has(d.id)) this.remove(d.id)
     this.byId.set(d.id, d)
-    for (const key of scopeKeysOf(d)) {
+    const kind = classOf(d)
+    const joined: Scope[] = []
+    for (const group of [groupKey(d.tier, d.gpus > 0, null), groupKey(d.tier, d.gpus > 0, d.region)]) {
+      const key = `${group}|${kind}`
       let scope = this.scopes.get(key)
-      if (!scope) this.scopes.set(key, (scope = new Scope()))
+      if (!scope) {
+        this.scopes.set(key, (scope = new Scope(kind)))
+        // In class order, not arrival order: the same fleet is walked the same way whatever came first.
+        const members = [...(this.groups.get(group) ?? []), scope].sort((a, b) => (a.kind < b.kind ? -1 : 1))
+        this.groups.set(group, members)
+      }
       scope.add(d)
+      joined.push(scope)
     }
+    this.scopesOf.set(d.id, joined)
   }
 
   remove(id: string): Device | undefined {
     const d = this.byId.get(id)
     if (!d) return undefined
     this.byId.delete(id)
-    for (const key of scopeKeysOf(d)) {
+    this.scopesOf.delete(id)
+    const kind = classOf(d)
+    for (const group of [groupKey(d.tier, d.gpus > 0, null), groupKey(d.tier, d.gpus > 0, d.region)]) {
+      const key = `${group}|${kind}`
       const scope = this.scopes.get(key)
-      scope?.remove(d)
-      if (scope && scope.devices.size === 0) this.scopes.delete(key)
+      if (!scope) continue
+      scope.remove(d)
+      if (scope.devices.size > 0) continue
+      this.scopes.delete(key)
+      const members = this.groups.get(group)!.filter((s) => s !== scope)
+      if (members.length > 0) this.groups.set(group, members)
+      else this.groups.delete(group)
     }
     return d
   }
 
   /** Load, round trip, state or allocations of a device changed. */
   refresh(d: Device): void {
-    for (const key of scopeKeysOf(d)) this.scopes.get(key)?.refresh(d)
+    for (const scope of this.scopesOf.get(d.id) ?? []) scope.refresh(d)
   }
 
   /** Take a replica's resources on a device; returns the GPU slots it holds. */
@@ -474,22 +541,27 @@ export class DeviceIndex {
     }
   }
 
-  /** The scopes that can hold a fitting device: the tier, GPU devices only when GPUs are asked, the region when one is. */
+  /**
+   * The scopes that can hold a fitting device: the tier, GPU devices only when GPUs are asked, the
+   * region when one is, and the classes big enough and cheap enough.
+   */
   private scopesFor(tier: Tier, req: Requirements): Scope[] {
     const gpu = (req.gpus ?? 0) > 0 ? [true] : [false, true]
     const scopes: Scope[] = []
-    for (const g of gpu) {
-      const scope = this.scopes.get(scopeKey(tier, g, req.region ?? null))
-      if (scope) scopes.push(scope)
-    }
+    for (const g of gpu) for (const scope of this.groups.get(groupKey(tier, g, req.region ?? null)) ?? []) if (scope.mayFit(req)) scopes.push(scope)
     return scopes
   }
 
   /** The k best fitting devices of some scopes under a strategy, best first. */
   private best(scopes: Scope[], scan: Scan, strategy: Strategy, k: number, counted: () => void): Candidate[] {
     // Capacity moves with live load, so it has no per-cell ranking: its own index serves it.
-    const near = strategy === 'capacity' ? null : nearDevices(scopes, scan.req)
-    if (near) return bestNear(near, scan, strategy, k, counted)
+    if (scan.req.origin) {
+      // Around users, distance decides or bounds the rest: the walks start at their cell.
+      if (strategy === 'intelligent') return bestIntelligentAround(scopes, scan, scan.req.origin, k, counted)
+      if (strategy === 'latency') return bestLatencyAround(scopes, scan, scan.req.origin, k, counted)
+      const near = nearDevices(scopes, scan.req)
+      if (near) return bestNear(near, scan, strategy, k, counted)
+    }
     if (strategy === 'intelligent') {
       // Exact per objective, then weighed: the union of each objective's best is where a balanced winner is.
       const pool = Math.max(8, 2 * k)
@@ -525,10 +597,6 @@ export class DeviceIndex {
     const beaten = (score: number, d: Device) => top.full && !outranks(score, d, top.worst!)
     const { origin, maxLatencyMs } = scan.req
     for (const scope of scopes) {
-      if (strategy === 'latency' && origin) {
-        walkCells(scope, origin, visit, (lowerBoundMs) => (top.full && top.worst!.estimatedMs < lowerBoundMs) || (maxLatencyMs !== undefined && lowerBoundMs > maxLatencyMs))
-        continue
-      }
       // A latency budget around the users may leave few devices: then look only at those, all of them.
       // Walking an index costs about k × (scope ÷ near) visits; scanning the near cells costs near.
       const near = origin && maxLatencyMs !== undefined ? scope.near(origin, maxLatencyMs) : null
@@ -631,9 +699,36 @@ interface NearCell {
 /** How far users can be from the centre of their 1° cell (half its diagonal at the equator, the widest). */
 const HALF_CELL_DIAGONAL_KM = 79
 
-interface Neighbourhood {
-  cells: NearCell[]
-  devices: number
+interface NearDevice {
+  device: Device
+  score: number
+  /** Its cell's distance bound. */
+  geoMs: number
+}
+
+/** The cells of a scope within a latency budget of the users' cell, nearest first. */
+class Neighbourhood {
+  private readonly rankings = new Map<'cost' | 'bandwidth', NearDevice[]>()
+  constructor(
+    readonly cells: NearCell[],
+    readonly devices: number,
+  ) {}
+
+  /**
+   * Every device within reach by a figure fixed at registration, best first: one walk then visits
+   * about as many devices as it places, instead of opening every cell. Made on first use; a device
+   * coming or going drops the neighbourhood with it.
+   */
+  ranked(figure: 'cost' | 'bandwidth'): NearDevice[] {
+    let list = this.rankings.get(figure)
+    if (!list) {
+      list = []
+      for (const { cell, geoMs } of this.cells) for (const { device, score } of cell.ranked(figure)) list.push({ device, score, geoMs })
+      list.sort((a, b) => b.score - a.score || (a.device.id < b.device.id ? -1 : a.device.id > b.device.id ? 1 : 0))
+      this.rankings.set(figure, list)
+    }
+    return list
+  }
 }
 
 /**
@@ -657,7 +752,7 @@ function cellsWithin(scope: Scope, originCell: number, maxLatencyMs: number): Ne
     }
   }
   cells.sort((a, b) => a.geoMs - b.geoMs)
-  return { cells, devices }
+  return new Neighbourhood(cells, devices)
 }
 
 function cellCentre(key: number): { lat: number; lon: number } {
@@ -667,77 +762,59 @@ function cellCentre(key: number): { lat: number; lon: number } {
 
 /**
  * A bounded scan visits each device of the neighbourhood with a few comparisons, and works out the
- * distance only for a device that could still enter the top: past this many devices per scope, an
+ * distance only for a device that could still enter the top: past this many devices in all, an
  * index walk is cheaper.
  */
 const NEAR_SCAN_LIMIT = 2500
 
-/** A latency budget around the users: the cells within reach in every scope, when they are few enough to scan. */
-function nearDevices(scopes: Scope[], req: Requirements): NearCell[] | null {
+/** A latency budget around the users: the cells within reach of each scope, when they are few enough to scan. */
+function nearDevices(scopes: Scope[], req: Requirements): Neighbourhood[] | null {
   if (!req.origin || req.maxLatencyMs === undefined) return null
-  const cells: NearCell[] = []
+  const hoods: Neighbourhood[] = []
+  let devices = 0
   for (const scope of scopes) {
     const near = scope.near(req.origin, req.maxLatencyMs)
-    if (near.devices > NEAR_SCAN_LIMIT) return null
-    cells.push(...near.cells)
+    devices += near.devices
+    if (devices > NEAR_SCAN_LIMIT) return null
+    hoods.push(near)
   }
-  // Nearest first, so the best candidates are found early and far cells are cut short.
-  if (scopes.length > 1) cells.sort((a, b) => a.geoMs - b.geoMs)
-  return cells
+  return hoods
 }
 
 /** Bounds are compared with this much slack: a sum in another order may differ in the last bit. */
 const SLACK = 1e-9
 
 /**
- * The k best of the devices within the budget, exactly, for any strategy. Cells are taken nearest
- * first; inside a cell, devices come best-first by a figure that bounds their score (their price or
- * bandwidth, or the static part of the intelligent score), so the rest of a cell is skipped as soon
- * as its best remaining device cannot beat the k-th found, and the distance (a haversine) is worked
- * out only for a device that still could.
+ * The k best of the devices within the budget, exactly, for a strategy whose score does not depend
+ * on distance (capacity, bandwidth, cost). Inside a cell devices come best first, so the rest of a
+ * cell is skipped as soon as its best remaining device cannot beat the k-th found, and the distance
+ * (a haversine) is worked out only for a device that still could.
  */
-function bestNear(cells: NearCell[], scan: Scan, strategy: Strategy, k: number, counted: () => void): Candidate[] {
+function bestNear(hoods: Neighbourhood[], scan: Scan, strategy: 'capacity' | 'bandwidth' | 'cost', k: number, counted: () => void): Candidate[] {
   const top = new TopK(k)
   const budget = scan.req.maxLatencyMs!
   const origin = scan.req.origin!
-  const W = INTELLIGENT_WEIGHTS
-  let worst = -Infinity
-  /** A device that passed the cheap bounds and the constraints: its exact distance decides. */
-  const offer = (d: Device, rtt: number): void => {
-    const est = geoLatencyMs(origin, d) + rtt
-    if (est > budget) return
-    const score = rank(d, est, strategy)
-    if (top.full && !outranks(score, d, top.worst!)) return
-    top.offer({ device: d, estimatedMs: est, score })
-    if (top.full) worst = top.worst!.score - SLACK
+  const consider = (device: Device, score: number, geoMs: number): void => {
+    counted()
+    const rtt = accessRttMs(device)
+    if (geoMs + rtt > budget || breaks(device, scan, 0) !== null) return
+    const est = geoLatencyMs(origin, device) + rtt
+    if (est <= budget) top.offer({ device, estimatedMs: est, score })
   }
-  for (const { cell, geoMs } of cells) {
-    if (strategy === 'cost' || strategy === 'bandwidth') {
-      // The figure is the score itself, ties in id order: the first that cannot win ends the cell.
-      for (const { device, score } of cell.ranked(strategy)) {
-        if (top.full && !outranks(score, device, top.worst!)) break
-        counted()
-        const rtt = accessRttMs(device)
-        if (geoMs + rtt <= budget && breaks(device, scan, 0) === null) offer(device, rtt)
-      }
-    } else if (strategy === 'intelligent') {
-      const nearest = W.latency * latencyScore(geoMs + cell.minRtt())
-      for (const { device, score } of cell.ranked('intelligentStatic')) {
-        if (score + W.capacity + nearest < worst) break
-        counted()
-        const rtt = accessRttMs(device)
-        if (geoMs + rtt > budget || score + W.capacity * capacityScore(device) + W.latency * latencyScore(geoMs + rtt) < worst) continue
-        if (breaks(device, scan, 0) === null) offer(device, rtt)
+  // The figure is the score itself, ties in id order: the first that cannot win ends a list.
+  for (const hood of hoods) {
+    if (strategy === 'capacity') {
+      // Capacity moves with live load: each cell keeps its own order, sorted again only when asked after a change.
+      for (const { cell, geoMs } of hood.cells) {
+        for (const { device, score } of cell.ranked('capacity')) {
+          if (top.full && !outranks(score, device, top.worst!)) break
+          consider(device, score, geoMs)
+        }
       }
     } else {
-      for (let band = 0; band < RTT_BANDS.length; band++) {
-        if (geoMs + RTT_BANDS[band] > budget || latencyScore(geoMs + RTT_BANDS[band]) < worst) break
-        for (const device of cell.bands[band]) {
-          counted()
-          const rtt = accessRttMs(device)
-          if (geoMs + rtt > budget || latencyScore(geoMs + rtt) < worst) continue
-          if (breaks(device, scan, 0) === null) offer(device, rtt)
-        }
+      for (const { device, score, geoMs } of hood.ranked(strategy)) {
+        if (top.full && !outranks(score, device, top.worst!)) break
+        consider(device, score, geoMs)
       }
     }
   }
@@ -745,38 +822,69 @@ function bestNear(cells: NearCell[], scan: Scan, strategy: Strategy, k: number, 
 }
 
 /**
- * Visit the blocks and then the cells nearest first, and inside a cell the fastest links first; stop
- * when no device left can have a lower estimated latency than the bound says.
+ * The k best devices for the weighted score around users, exactly. Cells come nearest first from
+ * each scope's neighbourhood (the whole scope when there is no budget); inside a cell, devices come
+ * by the static part of their score, so a cell is left as soon as its best remaining device, idle
+ * and at the cell's nearest point, cannot beat the k-th found; and a scope is left as soon as that
+ * holds for its best device at the next cell's distance. The latency term falls with distance, so
+ * the walk stays near the users however large the fleet.
  */
-function walkCells(scope: Scope, origin: { lat: number; lon: number }, visit: (d: Device) => void, stop: (lowerBoundMs: number) => boolean): void {
-  const blocks: { bound: number; cells: Map<number, Cell> }[] = []
-  for (const [key, cells] of scope.blocks) blocks.push({ bound: cellLowerBoundKm(origin, key, BLOCK_DEG) / KM_PER_RTT_MS, cells })
-  blocks.sort((a, b) => a.bound - b.bound)
-  // Cells of opened blocks wait in `pending`, nearest first, until no unopened block could be nearer.
-  const pending: { geoMs: number; bound: number; cell: Cell }[] = []
-  let next = 0
-  for (;;) {
-    const blockBound = next < blocks.length ? blocks[next].bound : Infinity
-    if (pending.length === 0 || pending[0].bound > blockBound) {
-      if (next >= blocks.length || stop(blockBound)) {
-        if (pending.length === 0) return
-      } else {
-        for (const [key, cell] of blocks[next++].cells) {
-          const geoMs = cellLowerBoundKm(origin, key) / KM_PER_RTT_MS
-          pending.push({ geoMs, bound: geoMs + cell.minRtt(), cell })
-        }
-        pending.sort((a, b) => a.bound - b.bound)
-        continue
+function bestIntelligentAround(scopes: Scope[], scan: Scan, origin: { lat: number; lon: number }, k: number, counted: () => void): Candidate[] {
+  const top = new TopK(k)
+  const budget = scan.req.maxLatencyMs ?? Infinity
+  const W = INTELLIGENT_WEIGHTS
+  let worst = -Infinity
+  for (const scope of scopes) {
+    for (const { cell, geoMs } of scope.near(origin, budget).cells) {
+      if (scope.maxIntelligentStatic + W.capacity + W.latency * latencyScore(geoMs) < worst) break
+      const nearest = W.latency * latencyScore(geoMs + cell.minRtt())
+      for (const { device, score } of cell.ranked('intelligentStatic')) {
+        if (score + W.capacity + nearest < worst) break
+        counted()
+        const rtt = accessRttMs(device)
+        if (geoMs + rtt > budget || score + W.capacity * capacityScore(device) + W.latency * latencyScore(geoMs + rtt) < worst) continue
+        if (breaks(device, scan, 0) !== null) continue
+        const est = geoLatencyMs(origin, device) + rtt
+        if (est > budget) continue
+        const exact = rank(device, est, 'intelligent')
+        if (top.full && !outranks(exact, device, top.worst!)) continue
+        top.offer({ device, estimatedMs: est, score: exact })
+        if (top.full) worst = top.worst!.score - SLACK
       }
     }
-    const { geoMs, bound, cell } = pending.shift()!
-    if (stop(bound)) return
-    for (let band = 0; band < RTT_BANDS.length; band++) {
-      if (cell.bands[band].size === 0) continue
-      if (stop(geoMs + RTT_BANDS[band])) break
-      for (const d of cell.bands[band]) visit(d)
+  }
+  return top.items
+}
+
+/**
+ * The k nearest devices to users, exactly: cells nearest first from each scope's neighbourhood
+ * (the whole scope when there is no budget), inside a cell the fastest links first; a scope is
+ * left when its next cell is farther than the k-th found.
+ */
+function bestLatencyAround(scopes: Scope[], scan: Scan, origin: { lat: number; lon: number }, k: number, counted: () => void): Candidate[] {
+  const top = new TopK(k)
+  const budget = scan.req.maxLatencyMs ?? Infinity
+  let worst = -Infinity
+  for (const scope of scopes) {
+    for (const { cell, geoMs } of scope.near(origin, budget).cells) {
+      if (latencyScore(geoMs) < worst) break
+      for (let band = 0; band < RTT_BANDS.length; band++) {
+        if (geoMs + RTT_BANDS[band] > budget || latencyScore(geoMs + RTT_BANDS[band]) < worst) break
+        for (const device of cell.bands[band]) {
+          counted()
+          const rtt = accessRttMs(device)
+          if (geoMs + rtt > budget || latencyScore(geoMs + rtt) < worst || breaks(device, scan, 0) !== null) continue
+          const est = geoLatencyMs(origin, device) + rtt
+          if (est > budget) continue
+          const score = latencyScore(est)
+          if (top.full && !outranks(score, device, top.worst!)) continue
+          top.offer({ device, estimatedMs: est, score })
+          if (top.full) worst = top.worst!.score - SLACK
+        }
+      }
     }
   }
+  return top.items
 }
 
 /** Round-robin over clusters in score order, so a deployment spans as many clusters as fit. */
