@@ -27,12 +27,8 @@ export function accessRttMs(device: Pick<Device, 'rttMs'>): number {
   return device.rttMs ?? DEFAULT_ACCESS_RTT_MS
 }
 
-/**
- * Cells of the latency index: 1° squares (about 111 km north–south) grouped in 10° blocks, so the
- * nearest-first walk sorts a few dozen blocks and then only the cells of the blocks it opens.
- */
+/** Cells of the latency index: 1° squares (about 111 km north–south). */
 export const CELL_DEG = 1
-export const BLOCK_DEG = 10
 
 export function cellKey(lat: number, lon: number, deg = CELL_DEG): number {
   const rows = 180 / deg

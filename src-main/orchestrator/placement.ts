@@ -9,11 +9,12 @@
  * holds them to it). The intelligent strategy scores the union of the best candidates of each
  * objective with weights. Ties break by device id, so equal inputs give equal placements.
  */
-import { accessRttMs, BLOCK_DEG, CELL_DEG, cellKey, cellLowerBoundKm, geoLatencyMs, KM_PER_RTT_MS } from './geo'
+import { accessRttMs, CELL_DEG, cellKey, cellLowerBoundKm, geoLatencyMs, KM_PER_RTT_MS } from './geo'
 import {
   CONSTRAINTS,
   type Constraint,
   type Device,
+  type GeoPoint,
   type PlacementResult,
   type ReplicaPlacement,
   type Requirements,
@@ -323,22 +324,6 @@ class Scope {
   readonly cost = new StaticRanking(costScore)
   readonly rtt = new ScoreBuckets(rttScore)
   readonly cells = new Map<number, Cell>()
-  /** The same cells grouped by 10° block. */
-  readonly blocks = new Map<number, Map<number, Cell>>()
-  /** Neighbourhoods by users' cell and budget; any device coming or going clears them. */
-  private readonly neighbourhoods = new Map<string, Neighbourhood>()
-
-  near(origin: { lat: number; lon: number }, maxLatencyMs: number): Neighbourhood {
-    const originCell = cellKey(origin.lat, origin.lon)
-    const key = `${originCell}|${maxLatencyMs}`
-    let found = this.neighbourhoods.get(key)
-    if (!found) {
-      if (this.neighbourhoods.size >= 1024) this.neighbourhoods.clear()
-      this.neighbourhoods.set(key, (found = cellsWithin(this, originCell, maxLatencyMs)))
-    }
-    return found
-  }
-
   /**
    * Whether any device of the scope could meet the request's fixed needs. A class of small or
    * expensive devices is skipped whole, instead of visited device by device in every walk.
@@ -355,7 +340,6 @@ class Scope {
   }
 
   add(d: Device): void {
-    this.neighbourhoods.clear()
     this.devices.add(d)
     this.maxCpuMilli = Math.max(this.maxCpuMilli, d.cpuMilli)
     this.maxMemoryMb = Math.max(this.maxMemoryMb, d.memoryMb)
@@ -371,16 +355,11 @@ class Scope {
     let cell = this.cells.get(key)
     if (!cell) {
       this.cells.set(key, (cell = new Cell()))
-      const blockKey = cellKey(d.lat, d.lon, BLOCK_DEG)
-      let block = this.blocks.get(blockKey)
-      if (!block) this.blocks.set(blockKey, (block = new Map()))
-      block.set(key, cell)
     }
     cell.put(d)
   }
 
   remove(d: Device): void {
-    this.neighbourhoods.clear()
     this.devices.delete(d)
     this.capacity.remove(d)
     this.bandwidth.remove(d)
@@ -391,10 +370,6 @@ class Scope {
     cell?.remove(d)
     if (cell && cell.size === 0) {
       this.cells.delete(key)
-      const blockKey = cellKey(d.lat, d.lon, BLOCK_DEG)
-      const block = this.blocks.get(blockKey)
-      block?.delete(key)
-      if (block && block.size === 0) this.blocks.delete(blockKey)
     }
   }
 
@@ -430,6 +405,10 @@ export class DeviceIndex {
   private readonly groups = new Map<string, Scope[]>()
   /** The scopes a device is in (its group's, region and all), so a heartbeat finds them without building keys. */
   private readonly scopesOf = new Map<string, Scope[]>()
+  /** Devices per occupied cell, over all scopes: the orders below change only when a cell opens or closes. */
+  private readonly occupied = new Map<number, number>()
+  /** Every occupied cell nearest first, by users' cell. */
+  private readonly orders = new Map<number, CellDistance[]>()
 
   get size(): number {
     return this.byId.size
@@ -461,6 +440,10 @@ export class DeviceIndex {
       joined.push(scope)
     }
     this.scopesOf.set(d.id, joined)
+    const cell = cellKey(d.lat, d.lon)
+    const count = this.occupied.get(cell) ?? 0
+    if (count === 0) this.orders.clear()
+    this.occupied.set(cell, count + 1)
   }
 
   remove(id: string): Device | undefined {
@@ -468,6 +451,12 @@ export class DeviceIndex {
     if (!d) return undefined
     this.byId.delete(id)
     this.scopesOf.delete(id)
+    const cell = cellKey(d.lat, d.lon)
+    const count = this.occupied.get(cell) ?? 1
+    if (count <= 1) {
+      this.occupied.delete(cell)
+      this.orders.clear()
+    } else this.occupied.set(cell, count - 1)
     const kind = classOf(d)
     for (const group of [groupKey(d.tier, d.gpus > 0, null), groupKey(d.tier, d.gpus > 0, d.region)]) {
       const key = `${group}|${kind}`
@@ -552,16 +541,23 @@ export class DeviceIndex {
     return scopes
   }
 
+  /** Every occupied cell by its distance bound from the users' cell, nearest first. */
+  private orderAround(originCell: number): CellDistance[] {
+    let order = this.orders.get(originCell)
+    if (!order) {
+      if (this.orders.size >= 4096) this.orders.clear()
+      this.orders.set(originCell, (order = cellDistances(originCell, this.occupied.keys())))
+    }
+    return order
+  }
+
   /** The k best fitting devices of some scopes under a strategy, best first. */
   private best(scopes: Scope[], scan: Scan, strategy: Strategy, k: number, counted: () => void): Candidate[] {
-    // Capacity moves with live load, so it has no per-cell ranking: its own index serves it.
-    if (scan.req.origin) {
-      // Around users, distance decides or bounds the rest: the walks start at their cell.
-      if (strategy === 'intelligent') return bestIntelligentAround(scopes, scan, scan.req.origin, k, counted)
-      if (strategy === 'latency') return bestLatencyAround(scopes, scan, scan.req.origin, k, counted)
-      const near = nearDevices(scopes, scan.req)
-      if (near) return bestNear(near, scan, strategy, k, counted)
-    }
+    const { origin, maxLatencyMs } = scan.req
+    const order = origin ? this.orderAround(cellKey(origin.lat, origin.lon)) : []
+    // Around users distance decides or bounds the score: these walks start at the users' cell.
+    if (origin && strategy === 'intelligent') return bestIntelligentAround(scopes, order, scan, origin, k, counted)
+    if (origin && strategy === 'latency') return bestLatencyAround(scopes, order, scan, origin, k, counted)
     if (strategy === 'intelligent') {
       // Exact per objective, then weighed: the union of each objective's best is where a balanced winner is.
       const pool = Math.max(8, 2 * k)
@@ -578,37 +574,29 @@ export class DeviceIndex {
     }
     const top = new TopK(k)
     // Distance costs a haversine: only worked out when a budget or the ranking needs it.
-    const needsLatency = strategy === 'latency' || scan.req.maxLatencyMs !== undefined
-    const budget = scan.req.maxLatencyMs
+    const needsLatency = strategy === 'latency' || maxLatencyMs !== undefined
     const visit = (d: Device) => {
       counted()
       // The cheap checks first: most devices that fail, fail on capacity, before any trigonometry.
       if (breaks(d, scan, 0) !== null) return
-      const est = needsLatency ? geoLatencyMs(scan.req.origin, d) + accessRttMs(d) : 0
-      if (budget !== undefined && est > budget) return
+      const est = needsLatency ? geoLatencyMs(origin, d) + accessRttMs(d) : 0
+      if (maxLatencyMs !== undefined && est > maxLatencyMs) return
       const score = rank(d, est, strategy)
-      if (top.full) {
-        const worst = top.worst!
-        if (score < worst.score || (score === worst.score && d.id > worst.device.id)) return
-      }
+      if (top.full && !outranks(score, d, top.worst!)) return
       top.offer({ device: d, estimatedMs: est, score })
     }
     const done = (bestRemaining: number) => top.full && top.worst!.score > bestRemaining
     const beaten = (score: number, d: Device) => top.full && !outranks(score, d, top.worst!)
-    const { origin, maxLatencyMs } = scan.req
     for (const scope of scopes) {
-      // A latency budget around the users may leave few devices: then look only at those, all of them.
-      // Walking an index costs about k × (scope ÷ near) visits; scanning the near cells costs near.
-      const near = origin && maxLatencyMs !== undefined ? scope.near(origin, maxLatencyMs) : null
-      if (near && near.devices * near.devices <= (k + 16) * scope.devices.size) {
-        for (const { cell } of near.cells) for (const band of cell.bands) for (const d of band) visit(d)
-      } else if (strategy === 'latency') scope.rtt.walk(visit, done)
-      else if (strategy === 'capacity') scope.capacity.walk(visit, done)
+      if (strategy === 'latency') scope.rtt.walk(visit, done)
+      else if (origin && maxLatencyMs !== undefined && scanCellsIsCheaper(scope, order, maxLatencyMs, k)) {
+        // A budget around the users leaves few devices: look at the cells within reach, each best first.
+        bestInCells(scope, order, top, scan, origin, maxLatencyMs, strategy, counted)
+      } else if (strategy === 'capacity') scope.capacity.walk(visit, done)
       else scope[strategy].walk(visit, beaten)
     }
     return top.items
   }
-
 
   /** Full scan, only when placement failed: count, for each constraint, the devices it excludes. */
   private diagnose(scan: Scan, placed: number, wanted: number): NoFitError {
@@ -690,8 +678,9 @@ function describeConstraint(c: Constraint, req: Requirements, placed: number, wa
   }
 }
 
-interface NearCell {
-  cell: Cell
+/** An occupied cell, and how near the users its nearest point can be. */
+interface CellDistance {
+  key: number
   /** No device of the cell is nearer the users than this (ms of distance). */
   geoMs: number
 }
@@ -699,60 +688,17 @@ interface NearCell {
 /** How far users can be from the centre of their 1° cell (half its diagonal at the equator, the widest). */
 const HALF_CELL_DIAGONAL_KM = 79
 
-interface NearDevice {
-  device: Device
-  score: number
-  /** Its cell's distance bound. */
-  geoMs: number
-}
-
-/** The cells of a scope within a latency budget of the users' cell, nearest first. */
-class Neighbourhood {
-  private readonly rankings = new Map<'cost' | 'bandwidth', NearDevice[]>()
-  constructor(
-    readonly cells: NearCell[],
-    readonly devices: number,
-  ) {}
-
-  /**
-   * Every device within reach by a figure fixed at registration, best first: one walk then visits
-   * about as many devices as it places, instead of opening every cell. Made on first use; a device
-   * coming or going drops the neighbourhood with it.
-   */
-  ranked(figure: 'cost' | 'bandwidth'): NearDevice[] {
-    let list = this.rankings.get(figure)
-    if (!list) {
-      list = []
-      for (const { cell, geoMs } of this.cells) for (const { device, score } of cell.ranked(figure)) list.push({ device, score, geoMs })
-      list.sort((a, b) => b.score - a.score || (a.device.id < b.device.id ? -1 : a.device.id > b.device.id ? 1 : 0))
-      this.rankings.set(figure, list)
-    }
-    return list
-  }
-}
-
 /**
- * The cells within a latency budget of anywhere in the users' cell, and how many devices they hold.
- * Bounds are taken from the cell's centre less half its diagonal, so they hold for every origin in
- * it and the answer can be kept for the next request from there. Cells are not filtered by their
- * links' RTT here (that moves with heartbeats); the scans check it.
+ * Cells by a distance bound from anywhere in the users' cell, nearest first. The bound is taken
+ * from the cell's centre less half its diagonal, so it holds for every origin in it and the order
+ * can be kept for the next request from there. Links' RTT is not part of it (that moves with
+ * heartbeats); the walks check it.
  */
-function cellsWithin(scope: Scope, originCell: number, maxLatencyMs: number): Neighbourhood {
+function cellDistances(originCell: number, keys: Iterable<number>): CellDistance[] {
   const centre = cellCentre(originCell)
-  const boundMs = (key: number, deg?: number) => Math.max(0, cellLowerBoundKm(centre, key, deg) - HALF_CELL_DIAGONAL_KM) / KM_PER_RTT_MS
-  const cells: NearCell[] = []
-  let devices = 0
-  for (const [blockKey, block] of scope.blocks) {
-    if (boundMs(blockKey, BLOCK_DEG) > maxLatencyMs) continue
-    for (const [key, cell] of block) {
-      const geoMs = boundMs(key)
-      if (geoMs > maxLatencyMs) continue
-      cells.push({ cell, geoMs })
-      devices += cell.size
-    }
-  }
-  cells.sort((a, b) => a.geoMs - b.geoMs)
-  return new Neighbourhood(cells, devices)
+  const order: CellDistance[] = []
+  for (const key of keys) order.push({ key, geoMs: Math.max(0, cellLowerBoundKm(centre, key) - HALF_CELL_DIAGONAL_KM) / KM_PER_RTT_MS })
+  return order.sort((a, b) => a.geoMs - b.geoMs || a.key - b.key)
 }
 
 function cellCentre(key: number): { lat: number; lon: number } {
@@ -761,82 +707,68 @@ function cellCentre(key: number): { lat: number; lon: number } {
 }
 
 /**
- * A bounded scan visits each device of the neighbourhood with a few comparisons, and works out the
- * distance only for a device that could still enter the top: past this many devices in all, an
- * index walk is cheaper.
+ * Whether looking at the cells within a budget beats walking the scope's index. The walk finds a
+ * device within reach about once per (scope ÷ within reach) visits, and needs k of them; the cells
+ * cost one look each plus the devices placed. Once the cells cost more they always will (more cells
+ * only add to it), so counting stops there.
  */
-const NEAR_SCAN_LIMIT = 2500
-
-/** A latency budget around the users: the cells within reach of each scope, when they are few enough to scan. */
-function nearDevices(scopes: Scope[], req: Requirements): Neighbourhood[] | null {
-  if (!req.origin || req.maxLatencyMs === undefined) return null
-  const hoods: Neighbourhood[] = []
-  let devices = 0
-  for (const scope of scopes) {
-    const near = scope.near(req.origin, req.maxLatencyMs)
-    devices += near.devices
-    if (devices > NEAR_SCAN_LIMIT) return null
-    hoods.push(near)
+function scanCellsIsCheaper(scope: Scope, order: CellDistance[], budget: number, k: number): boolean {
+  const walk = (k + 1) * scope.devices.size
+  let within = 0
+  let looks = k
+  for (const { key, geoMs } of order) {
+    if (geoMs > budget) break
+    looks++
+    within += scope.cells.get(key)?.size ?? 0
+    if (looks * Math.max(1, within) >= walk) return false
   }
-  return hoods
+  return true
 }
 
 /** Bounds are compared with this much slack: a sum in another order may differ in the last bit. */
 const SLACK = 1e-9
 
 /**
- * The k best of the devices within the budget, exactly, for a strategy whose score does not depend
- * on distance (capacity, bandwidth, cost). Inside a cell devices come best first, so the rest of a
- * cell is skipped as soon as its best remaining device cannot beat the k-th found, and the distance
- * (a haversine) is worked out only for a device that still could.
+ * The best devices within the budget for a strategy whose score does not depend on distance
+ * (capacity, bandwidth, cost), into `top`. Inside a cell devices come best first, so the rest of a
+ * cell is skipped as soon as its best remaining device cannot beat the k-th found, and the
+ * distance (a haversine) is worked out only for a device that still could.
  */
-function bestNear(hoods: Neighbourhood[], scan: Scan, strategy: 'capacity' | 'bandwidth' | 'cost', k: number, counted: () => void): Candidate[] {
-  const top = new TopK(k)
-  const budget = scan.req.maxLatencyMs!
-  const origin = scan.req.origin!
-  const consider = (device: Device, score: number, geoMs: number): void => {
-    counted()
-    const rtt = accessRttMs(device)
-    if (geoMs + rtt > budget || breaks(device, scan, 0) !== null) return
-    const est = geoLatencyMs(origin, device) + rtt
-    if (est <= budget) top.offer({ device, estimatedMs: est, score })
-  }
-  // The figure is the score itself, ties in id order: the first that cannot win ends a list.
-  for (const hood of hoods) {
-    if (strategy === 'capacity') {
-      // Capacity moves with live load: each cell keeps its own order, sorted again only when asked after a change.
-      for (const { cell, geoMs } of hood.cells) {
-        for (const { device, score } of cell.ranked('capacity')) {
-          if (top.full && !outranks(score, device, top.worst!)) break
-          consider(device, score, geoMs)
-        }
-      }
-    } else {
-      for (const { device, score, geoMs } of hood.ranked(strategy)) {
-        if (top.full && !outranks(score, device, top.worst!)) break
-        consider(device, score, geoMs)
-      }
+function bestInCells(scope: Scope, order: CellDistance[], top: TopK, scan: Scan, origin: GeoPoint, budget: number, figure: 'capacity' | 'bandwidth' | 'cost', counted: () => void): void {
+  for (const { key, geoMs } of order) {
+    if (geoMs > budget) break
+    const cell = scope.cells.get(key)
+    if (!cell) continue
+    // The figure is the score itself, ties in id order: the first that cannot win ends the cell.
+    for (const { device, score } of cell.ranked(figure)) {
+      if (top.full && !outranks(score, device, top.worst!)) break
+      counted()
+      const rtt = accessRttMs(device)
+      if (geoMs + rtt > budget || breaks(device, scan, 0) !== null) continue
+      const est = geoLatencyMs(origin, device) + rtt
+      if (est <= budget) top.offer({ device, estimatedMs: est, score })
     }
   }
-  return top.items
 }
 
 /**
- * The k best devices for the weighted score around users, exactly. Cells come nearest first from
- * each scope's neighbourhood (the whole scope when there is no budget); inside a cell, devices come
+ * The k best devices for the weighted score around users, exactly. Each scope's cells come nearest
+ * first (within the budget, if any); inside a cell, devices come
  * by the static part of their score, so a cell is left as soon as its best remaining device, idle
  * and at the cell's nearest point, cannot beat the k-th found; and a scope is left as soon as that
  * holds for its best device at the next cell's distance. The latency term falls with distance, so
  * the walk stays near the users however large the fleet.
  */
-function bestIntelligentAround(scopes: Scope[], scan: Scan, origin: { lat: number; lon: number }, k: number, counted: () => void): Candidate[] {
+function bestIntelligentAround(scopes: Scope[], order: CellDistance[], scan: Scan, origin: GeoPoint, k: number, counted: () => void): Candidate[] {
   const top = new TopK(k)
   const budget = scan.req.maxLatencyMs ?? Infinity
   const W = INTELLIGENT_WEIGHTS
   let worst = -Infinity
   for (const scope of scopes) {
-    for (const { cell, geoMs } of scope.near(origin, budget).cells) {
-      if (scope.maxIntelligentStatic + W.capacity + W.latency * latencyScore(geoMs) < worst) break
+    for (const { key, geoMs } of order) {
+      if (geoMs > budget || scope.maxIntelligentStatic + W.capacity + W.latency * latencyScore(geoMs) < worst) break
+      const cell = scope.cells.get(key)
+      if (!cell) continue
       const nearest = W.latency * latencyScore(geoMs + cell.minRtt())
       for (const { device, score } of cell.ranked('intelligentStatic')) {
         if (score + W.capacity + nearest < worst) break
@@ -857,17 +789,19 @@ function bestIntelligentAround(scopes: Scope[], scan: Scan, origin: { lat: numbe
 }
 
 /**
- * The k nearest devices to users, exactly: cells nearest first from each scope's neighbourhood
- * (the whole scope when there is no budget), inside a cell the fastest links first; a scope is
- * left when its next cell is farther than the k-th found.
+ * The k nearest devices to users, exactly: each scope's cells nearest first (within the budget, if
+ * any), inside a cell the fastest links first; a scope is left when its next cell is farther than
+ * the k-th found.
  */
-function bestLatencyAround(scopes: Scope[], scan: Scan, origin: { lat: number; lon: number }, k: number, counted: () => void): Candidate[] {
+function bestLatencyAround(scopes: Scope[], order: CellDistance[], scan: Scan, origin: GeoPoint, k: number, counted: () => void): Candidate[] {
   const top = new TopK(k)
   const budget = scan.req.maxLatencyMs ?? Infinity
   let worst = -Infinity
   for (const scope of scopes) {
-    for (const { cell, geoMs } of scope.near(origin, budget).cells) {
-      if (latencyScore(geoMs) < worst) break
+    for (const { key, geoMs } of order) {
+      if (geoMs > budget || latencyScore(geoMs) < worst) break
+      const cell = scope.cells.get(key)
+      if (!cell) continue
       for (let band = 0; band < RTT_BANDS.length; band++) {
         if (geoMs + RTT_BANDS[band] > budget || latencyScore(geoMs + RTT_BANDS[band]) < worst) break
         for (const device of cell.bands[band]) {
