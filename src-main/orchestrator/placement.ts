@@ -235,7 +235,7 @@ const STATIC_FIGURES = {
   intelligentStatic: (d: Device) => INTELLIGENT_WEIGHTS.bandwidth * bandwidthScore(d) + INTELLIGENT_WEIGHTS.cost * costScore(d),
 }
 type StaticFigure = keyof typeof STATIC_FIGURES
-type RankedFigure = StaticFigure | 'capacity'
+type RankedFigure = 'cost' | 'bandwidth' | 'capacity'
 
 interface Ranked {
   device: Device
@@ -251,35 +251,79 @@ const rttBand = (d: Device): number => {
   return band
 }
 
-/** The devices of one lat/lon cell, by access-RTT band, so the nearest-first walk can skip slow links. */
+const byScoreThenId = (a: Ranked, b: Ranked): number => b.score - a.score || (a.device.id < b.device.id ? -1 : a.device.id > b.device.id ? 1 : 0)
+
+/** Live capacity in this many levels inside a cell, so a walk can bound it closer than "idle". */
+const CAPACITY_LEVELS = 4
+const capacityLevel = (d: Device): number => Math.min(CAPACITY_LEVELS - 1, Math.floor(capacityScore(d) * CAPACITY_LEVELS))
+/** The highest capacity score a device of a level can have. */
+const capacityCeiling = (level: number): number => (level + 1) / CAPACITY_LEVELS
+const LEVELS_MASK = (1 << CAPACITY_LEVELS) - 1
+if (RTT_BANDS.length * CAPACITY_LEVELS > 32) throw new Error('a cell keeps its groups in a 32-bit mask')
+
+/**
+ * The devices of one lat/lon cell in groups by access-RTT band and capacity level (so walks can
+ * skip slow links and busy devices), each group best first by the static part of the weighted
+ * score. A device moves between groups only when its RTT or capacity crosses an edge.
+ */
 class Cell {
-  readonly bands: Set<Device>[] = RTT_BANDS.map(() => new Set())
+  /** Group of band b and capacity level c at b × CAPACITY_LEVELS + c (kept only where walks around users look). */
+  readonly groups: Ranked[][]
+  /** Bit g is set when group g has devices: a cell holds a handful of devices and walks look only at those groups. */
+  occupied = 0
   private readonly where = new Map<Device, number>()
   /** The cell's devices by a figure fixed at registration, best first; rebuilt after a device comes or goes. */
   private readonly rankings = new Map<RankedFigure, Ranked[]>()
+
+  constructor(private readonly grouped: boolean) {
+    this.groups = grouped ? Array.from({ length: RTT_BANDS.length * CAPACITY_LEVELS }, () => []) : []
+  }
 
   get size(): number {
     return this.where.size
   }
 
-  /** Live figures of a device here changed (or it arrived): its capacity moved. */
+  /** Live figures of a device here changed (or it arrived): its capacity moved, and maybe its group. */
   put(d: Device): void {
     this.rankings.delete('capacity')
-    const band = rttBand(d)
+    const group = this.grouped ? rttBand(d) * CAPACITY_LEVELS + capacityLevel(d) : 0
+    if (!this.grouped) {
+      if (!this.where.has(d)) this.rankings.clear()
+      this.where.set(d, group)
+      return
+    }
     const at = this.where.get(d)
-    if (at === band) return
-    if (at !== undefined) this.bands[at].delete(d)
+    if (at === group) return
+    if (at !== undefined) this.leave(at, d)
     else this.rankings.clear()
-    this.bands[band].add(d)
-    this.where.set(d, band)
+    // A sorted insert: a group is a small part of a cell.
+    const list = this.groups[group]
+    const entry = { device: d, score: STATIC_FIGURES.intelligentStatic(d) }
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (byScoreThenId(list[mid], entry) < 0) lo = mid + 1
+      else hi = mid
+    }
+    list.splice(lo, 0, entry)
+    this.occupied |= 1 << group
+    this.where.set(d, group)
   }
 
   remove(d: Device): void {
     const at = this.where.get(d)
     if (at === undefined) return
-    this.bands[at].delete(d)
+    if (this.grouped) this.leave(at, d)
     this.where.delete(d)
     this.rankings.clear()
+  }
+
+  private leave(group: number, d: Device): void {
+    const list = this.groups[group]
+    const i = list.findIndex((entry) => entry.device === d)
+    if (i >= 0) list.splice(i, 1)
+    if (list.length === 0) this.occupied &= ~(1 << group)
   }
 
   /**
@@ -291,43 +335,30 @@ class Cell {
     if (!list) {
       const scoreOf = figure === 'capacity' ? capacityScore : STATIC_FIGURES[figure]
       list = [...this.where.keys()].map((device) => ({ device, score: scoreOf(device) }))
-      list.sort((a, b) => b.score - a.score || (a.device.id < b.device.id ? -1 : a.device.id > b.device.id ? 1 : 0))
+      list.sort(byScoreThenId)
       this.rankings.set(figure, list)
     }
     return list
   }
-
-  /** The lowest RTT any device here can have. */
-  minRtt(): number {
-    for (let b = 0; b < RTT_BANDS.length; b++) if (this.bands[b].size > 0) return RTT_BANDS[b]
-    return Infinity
-  }
 }
 
 /**
- * All the indexes of one scope: the devices of one tier, with or without GPUs, in one region or
- * all, and of one class (what they can ever offer: their size to a power of two, GPUs, GPU model).
+ * Devices on the map: 1° cells, and bounds over every device that joined (a device leaving leaves
+ * them loose, never wrong), so a whole grid of devices too small or too dear is skipped at once.
  */
-class Scope {
-  readonly devices = new Set<Device>()
-  constructor(readonly kind: string) {}
-  /** Bounds over every device that joined; a device leaving leaves them loose, never wrong. */
+class CellGrid {
+  readonly cells = new Map<number, Cell>()
+  /** `grouped`: cells keep their devices by RTT band and capacity level, for the walks around users. */
+  constructor(private readonly grouped: boolean) {}
   private maxCpuMilli = 0
   private maxMemoryMb = 0
   private maxGpus = 0
   private minCostPerHour = Infinity
-  private gpuModel: string | null = null
-  /** The highest static part of the intelligent score of any device that joined. */
+  private readonly gpuModels = new Set<string>()
+  /** The highest static part of the weighted score of any device that joined. */
   maxIntelligentStatic = 0
-  readonly capacity = new ScoreBuckets(capacityScore)
-  readonly bandwidth = new StaticRanking(bandwidthScore)
-  readonly cost = new StaticRanking(costScore)
-  readonly rtt = new ScoreBuckets(rttScore)
-  readonly cells = new Map<number, Cell>()
-  /**
-   * Whether any device of the scope could meet the request's fixed needs. A class of small or
-   * expensive devices is skipped whole, instead of visited device by device in every walk.
-   */
+
+  /** Whether any device here could meet the request's fixed needs. */
   mayFit(req: Requirements): boolean {
     const gpus = req.gpus ?? 0
     return (
@@ -335,49 +366,74 @@ class Scope {
       (req.memoryMb ?? 0) <= this.maxMemoryMb &&
       gpus <= this.maxGpus &&
       (req.costCeiling === undefined || this.minCostPerHour <= req.costCeiling) &&
-      (gpus === 0 || !req.gpuModels || req.gpuModels.length === 0 || req.gpuModels.includes(this.gpuModel ?? ''))
+      (gpus === 0 || !req.gpuModels || req.gpuModels.length === 0 || req.gpuModels.some((m) => this.gpuModels.has(m)))
     )
   }
 
   add(d: Device): void {
-    this.devices.add(d)
     this.maxCpuMilli = Math.max(this.maxCpuMilli, d.cpuMilli)
     this.maxMemoryMb = Math.max(this.maxMemoryMb, d.memoryMb)
     this.maxGpus = Math.max(this.maxGpus, d.gpus)
     this.minCostPerHour = Math.min(this.minCostPerHour, d.costPerHour)
-    this.gpuModel = d.gpuModel
+    if (d.gpuModel) this.gpuModels.add(d.gpuModel)
     this.maxIntelligentStatic = Math.max(this.maxIntelligentStatic, STATIC_FIGURES.intelligentStatic(d))
-    this.capacity.put(d)
-    this.bandwidth.add(d)
-    this.cost.add(d)
-    this.rtt.put(d)
     const key = cellKey(d.lat, d.lon)
     let cell = this.cells.get(key)
-    if (!cell) {
-      this.cells.set(key, (cell = new Cell()))
-    }
+    if (!cell) this.cells.set(key, (cell = new Cell(this.grouped)))
     cell.put(d)
   }
 
   remove(d: Device): void {
+    const key = cellKey(d.lat, d.lon)
+    const cell = this.cells.get(key)
+    cell?.remove(d)
+    if (cell && cell.size === 0) this.cells.delete(key)
+  }
+
+  /** Live figures of a device changed. */
+  refresh(d: Device): void {
+    this.cells.get(cellKey(d.lat, d.lon))?.put(d)
+  }
+}
+
+/**
+ * All the indexes of one scope: the devices of one tier, with or without GPUs, in one region or
+ * all, and of one class (what they can ever offer: their size to a power of two, GPUs, GPU model).
+ * A class of small or expensive devices is skipped whole, instead of visited device by device.
+ */
+class Scope {
+  readonly devices = new Set<Device>()
+  constructor(readonly kind: string) {}
+  /** Its cells, for a budget scan by price, bandwidth or capacity (the walks around users use the group's grid). */
+  readonly grid = new CellGrid(false)
+  readonly capacity = new ScoreBuckets(capacityScore)
+  readonly bandwidth = new StaticRanking(bandwidthScore)
+  readonly cost = new StaticRanking(costScore)
+  readonly rtt = new ScoreBuckets(rttScore)
+
+  add(d: Device): void {
+    this.devices.add(d)
+    this.grid.add(d)
+    this.capacity.put(d)
+    this.bandwidth.add(d)
+    this.cost.add(d)
+    this.rtt.put(d)
+  }
+
+  remove(d: Device): void {
     this.devices.delete(d)
+    this.grid.remove(d)
     this.capacity.remove(d)
     this.bandwidth.remove(d)
     this.cost.remove(d)
     this.rtt.remove(d)
-    const key = cellKey(d.lat, d.lon)
-    const cell = this.cells.get(key)
-    cell?.remove(d)
-    if (cell && cell.size === 0) {
-      this.cells.delete(key)
-    }
   }
 
   /** Live figures changed: only the dynamic indexes move. */
   refresh(d: Device): void {
+    this.grid.refresh(d)
     this.capacity.put(d)
     this.rtt.put(d)
-    this.cells.get(cellKey(d.lat, d.lon))?.put(d)
   }
 }
 
@@ -403,8 +459,13 @@ export class DeviceIndex {
   private readonly scopes = new Map<string, Scope>()
   /** The class scopes of each group. */
   private readonly groups = new Map<string, Scope[]>()
-  /** The scopes a device is in (its group's, region and all), so a heartbeat finds them without building keys. */
-  private readonly scopesOf = new Map<string, Scope[]>()
+  /**
+   * Each group's devices on one map, all classes together: walks around users look at a cell once
+   * instead of once per class (a class holds a few devices per cell).
+   */
+  private readonly grids = new Map<string, CellGrid>()
+  /** The indexes a device is in (its scopes and grids, region and all), so a heartbeat finds them without building keys. */
+  private readonly indexesOf = new Map<string, (Scope | CellGrid)[]>()
   /** Devices per occupied cell, over all scopes: the orders below change only when a cell opens or closes. */
   private readonly occupied = new Map<number, number>()
   /** Every occupied cell nearest first, by users' cell. */
@@ -426,8 +487,12 @@ export class DeviceIndex {
     if (this.byId.has(d.id)) this.remove(d.id)
     this.byId.set(d.id, d)
     const kind = classOf(d)
-    const joined: Scope[] = []
+    const joined: (Scope | CellGrid)[] = []
     for (const group of [groupKey(d.tier, d.gpus > 0, null), groupKey(d.tier, d.gpus > 0, d.region)]) {
+      let grid = this.grids.get(group)
+      if (!grid) this.grids.set(group, (grid = new CellGrid(true)))
+      grid.add(d)
+      joined.push(grid)
       const key = `${group}|${kind}`
       let scope = this.scopes.get(key)
       if (!scope) {
@@ -439,7 +504,7 @@ export class DeviceIndex {
       scope.add(d)
       joined.push(scope)
     }
-    this.scopesOf.set(d.id, joined)
+    this.indexesOf.set(d.id, joined)
     const cell = cellKey(d.lat, d.lon)
     const count = this.occupied.get(cell) ?? 0
     if (count === 0) this.orders.clear()
@@ -450,7 +515,7 @@ export class DeviceIndex {
     const d = this.byId.get(id)
     if (!d) return undefined
     this.byId.delete(id)
-    this.scopesOf.delete(id)
+    this.indexesOf.delete(id)
     const cell = cellKey(d.lat, d.lon)
     const count = this.occupied.get(cell) ?? 1
     if (count <= 1) {
@@ -459,6 +524,9 @@ export class DeviceIndex {
     } else this.occupied.set(cell, count - 1)
     const kind = classOf(d)
     for (const group of [groupKey(d.tier, d.gpus > 0, null), groupKey(d.tier, d.gpus > 0, d.region)]) {
+      const grid = this.grids.get(group)
+      grid?.remove(d)
+      if (grid && grid.cells.size === 0) this.grids.delete(group)
       const key = `${group}|${kind}`
       const scope = this.scopes.get(key)
       if (!scope) continue
@@ -474,7 +542,7 @@ export class DeviceIndex {
 
   /** Load, round trip, state or allocations of a device changed. */
   refresh(d: Device): void {
-    for (const scope of this.scopesOf.get(d.id) ?? []) scope.refresh(d)
+    for (const index of this.indexesOf.get(d.id) ?? []) index.refresh(d)
   }
 
   /** Take a replica's resources on a device; returns the GPU slots it holds. */
@@ -537,8 +605,18 @@ export class DeviceIndex {
   private scopesFor(tier: Tier, req: Requirements): Scope[] {
     const gpu = (req.gpus ?? 0) > 0 ? [true] : [false, true]
     const scopes: Scope[] = []
-    for (const g of gpu) for (const scope of this.groups.get(groupKey(tier, g, req.region ?? null)) ?? []) if (scope.mayFit(req)) scopes.push(scope)
+    for (const g of gpu) for (const scope of this.groups.get(groupKey(tier, g, req.region ?? null)) ?? []) if (scope.grid.mayFit(req)) scopes.push(scope)
     return scopes
+  }
+
+  /** The same, each group on one map. */
+  private gridsFor(tier: Tier, req: Requirements): CellGrid[] {
+    const grids: CellGrid[] = []
+    for (const g of (req.gpus ?? 0) > 0 ? [true] : [false, true]) {
+      const grid = this.grids.get(groupKey(tier, g, req.region ?? null))
+      if (grid?.mayFit(req)) grids.push(grid)
+    }
+    return grids
   }
 
   /** Every occupied cell by its distance bound from the users' cell, nearest first. */
@@ -556,8 +634,10 @@ export class DeviceIndex {
     const { origin, maxLatencyMs } = scan.req
     const order = origin ? this.orderAround(cellKey(origin.lat, origin.lon)) : []
     // Around users distance decides or bounds the score: these walks start at the users' cell.
-    if (origin && strategy === 'intelligent') return bestIntelligentAround(scopes, order, scan, origin, k, counted)
-    if (origin && strategy === 'latency') return bestLatencyAround(scopes, order, scan, origin, k, counted)
+    if (origin && (strategy === 'intelligent' || strategy === 'latency')) {
+      const grids = this.gridsFor(scan.tier!, scan.req)
+      return strategy === 'intelligent' ? bestIntelligentAround(grids, order, scan, origin, k, counted) : bestLatencyAround(grids, order, scan, origin, k, counted)
+    }
     if (strategy === 'intelligent') {
       // Exact per objective, then weighed: the union of each objective's best is where a balanced winner is.
       const pool = Math.max(8, 2 * k)
@@ -719,7 +799,7 @@ function scanCellsIsCheaper(scope: Scope, order: CellDistance[], budget: number,
   for (const { key, geoMs } of order) {
     if (geoMs > budget) break
     looks++
-    within += scope.cells.get(key)?.size ?? 0
+    within += scope.grid.cells.get(key)?.size ?? 0
     if (looks * Math.max(1, within) >= walk) return false
   }
   return true
@@ -737,7 +817,7 @@ const SLACK = 1e-9
 function bestInCells(scope: Scope, order: CellDistance[], top: TopK, scan: Scan, origin: GeoPoint, budget: number, figure: 'capacity' | 'bandwidth' | 'cost', counted: () => void): void {
   for (const { key, geoMs } of order) {
     if (geoMs > budget) break
-    const cell = scope.cells.get(key)
+    const cell = scope.grid.cells.get(key)
     if (!cell) continue
     // The figure is the score itself, ties in id order: the first that cannot win ends the cell.
     for (const { device, score } of cell.ranked(figure)) {
@@ -759,29 +839,39 @@ function bestInCells(scope: Scope, order: CellDistance[], top: TopK, scan: Scan,
  * holds for its best device at the next cell's distance. The latency term falls with distance, so
  * the walk stays near the users however large the fleet.
  */
-function bestIntelligentAround(scopes: Scope[], order: CellDistance[], scan: Scan, origin: GeoPoint, k: number, counted: () => void): Candidate[] {
+function bestIntelligentAround(grids: CellGrid[], order: CellDistance[], scan: Scan, origin: GeoPoint, k: number, counted: () => void): Candidate[] {
   const top = new TopK(k)
   const budget = scan.req.maxLatencyMs ?? Infinity
   const W = INTELLIGENT_WEIGHTS
   let worst = -Infinity
-  for (const scope of scopes) {
+  for (const grid of grids) {
     for (const { key, geoMs } of order) {
-      if (geoMs > budget || scope.maxIntelligentStatic + W.capacity + W.latency * latencyScore(geoMs) < worst) break
-      const cell = scope.cells.get(key)
+      if (geoMs > budget || grid.maxIntelligentStatic + W.capacity + W.latency * latencyScore(geoMs) < worst) break
+      const cell = grid.cells.get(key)
       if (!cell) continue
-      const nearest = W.latency * latencyScore(geoMs + cell.minRtt())
-      for (const { device, score } of cell.ranked('intelligentStatic')) {
-        if (score + W.capacity + nearest < worst) break
-        counted()
-        const rtt = accessRttMs(device)
-        if (geoMs + rtt > budget || score + W.capacity * capacityScore(device) + W.latency * latencyScore(geoMs + rtt) < worst) continue
-        if (breaks(device, scan, 0) !== null) continue
-        const est = geoLatencyMs(origin, device) + rtt
-        if (est > budget) continue
-        const exact = rank(device, est, 'intelligent')
-        if (top.full && !outranks(exact, device, top.worst!)) continue
-        top.offer({ device, estimatedMs: est, score: exact })
-        if (top.full) worst = top.worst!.score - SLACK
+      for (let band = 0; band < RTT_BANDS.length; band++) {
+        const levels = (cell.occupied >>> (band * CAPACITY_LEVELS)) & LEVELS_MASK
+        if (levels === 0) continue
+        const fastest = W.latency * latencyScore(geoMs + RTT_BANDS[band])
+        if (geoMs + RTT_BANDS[band] > budget || grid.maxIntelligentStatic + W.capacity + fastest < worst) break
+        for (let level = CAPACITY_LEVELS - 1; level >= 0; level--) {
+          if ((levels & (1 << level)) === 0) continue
+          const ceiling = fastest + W.capacity * capacityCeiling(level)
+          if (grid.maxIntelligentStatic + ceiling < worst) break
+          for (const { device, score } of cell.groups[band * CAPACITY_LEVELS + level]) {
+            if (score + ceiling < worst) break
+            counted()
+            const rtt = accessRttMs(device)
+            if (geoMs + rtt > budget || score + W.capacity * capacityScore(device) + W.latency * latencyScore(geoMs + rtt) < worst) continue
+            if (breaks(device, scan, 0) !== null) continue
+            const est = geoLatencyMs(origin, device) + rtt
+            if (est > budget) continue
+            const exact = rank(device, est, 'intelligent')
+            if (top.full && !outranks(exact, device, top.worst!)) continue
+            top.offer({ device, estimatedMs: est, score: exact })
+            if (top.full) worst = top.worst!.score - SLACK
+          }
+          }
       }
     }
   }
@@ -793,18 +883,20 @@ function bestIntelligentAround(scopes: Scope[], order: CellDistance[], scan: Sca
  * any), inside a cell the fastest links first; a scope is left when its next cell is farther than
  * the k-th found.
  */
-function bestLatencyAround(scopes: Scope[], order: CellDistance[], scan: Scan, origin: GeoPoint, k: number, counted: () => void): Candidate[] {
+function bestLatencyAround(grids: CellGrid[], order: CellDistance[], scan: Scan, origin: GeoPoint, k: number, counted: () => void): Candidate[] {
   const top = new TopK(k)
   const budget = scan.req.maxLatencyMs ?? Infinity
   let worst = -Infinity
-  for (const scope of scopes) {
+  for (const grid of grids) {
     for (const { key, geoMs } of order) {
       if (geoMs > budget || latencyScore(geoMs) < worst) break
-      const cell = scope.cells.get(key)
+      const cell = grid.cells.get(key)
       if (!cell) continue
       for (let band = 0; band < RTT_BANDS.length; band++) {
         if (geoMs + RTT_BANDS[band] > budget || latencyScore(geoMs + RTT_BANDS[band]) < worst) break
-        for (const device of cell.bands[band]) {
+        if (((cell.occupied >>> (band * CAPACITY_LEVELS)) & LEVELS_MASK) === 0) continue
+        for (let group = band * CAPACITY_LEVELS; group < (band + 1) * CAPACITY_LEVELS; group++)
+          for (const { device } of cell.groups[group]) {
           counted()
           const rtt = accessRttMs(device)
           if (geoMs + rtt > budget || latencyScore(geoMs + rtt) < worst || breaks(device, scan, 0) !== null) continue
