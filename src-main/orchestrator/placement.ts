@@ -227,14 +227,11 @@ class StaticRanking {
   }
 }
 
-/** Figures of a device that only change when it registers again (which moves it out of and into its cell). */
-const STATIC_FIGURES = {
-  bandwidth: bandwidthScore,
-  cost: costScore,
-  /** The part of the intelligent score that does not depend on the request or live load. */
-  intelligentStatic: (d: Device) => INTELLIGENT_WEIGHTS.bandwidth * bandwidthScore(d) + INTELLIGENT_WEIGHTS.cost * costScore(d),
-}
-type StaticFigure = keyof typeof STATIC_FIGURES
+/**
+ * The part of the intelligent score that depends neither on the request nor on live load: it only
+ * changes when a device registers again (which moves it out of and into its cell).
+ */
+const intelligentStatic = (d: Device) => INTELLIGENT_WEIGHTS.bandwidth * bandwidthScore(d) + INTELLIGENT_WEIGHTS.cost * costScore(d)
 type RankedFigure = 'cost' | 'bandwidth' | 'capacity'
 
 interface Ranked {
@@ -272,8 +269,11 @@ class Cell {
   /** Bit g is set when group g has devices: a cell holds a handful of devices and walks look only at those groups. */
   occupied = 0
   private readonly where = new Map<Device, number>()
-  /** The cell's devices by a figure fixed at registration, best first; rebuilt after a device comes or goes. */
-  private readonly rankings = new Map<RankedFigure, Ranked[]>()
+  /** Where budget scans look (cells without groups): devices by price and by bandwidth, kept in order as they come and go. */
+  private readonly byCost: Ranked[] = []
+  private readonly byBandwidth: Ranked[] = []
+  /** By live capacity: sorted when a scan asks after a change. */
+  private byCapacity: Ranked[] | null = null
 
   constructor(private readonly grouped: boolean) {
     this.groups = grouped ? Array.from({ length: RTT_BANDS.length * CAPACITY_LEVELS }, () => []) : []
@@ -285,28 +285,19 @@ class Cell {
 
   /** Live figures of a device here changed (or it arrived): its capacity moved, and maybe its group. */
   put(d: Device): void {
-    this.rankings.delete('capacity')
-    const group = this.grouped ? rttBand(d) * CAPACITY_LEVELS + capacityLevel(d) : 0
+    this.byCapacity = null
     if (!this.grouped) {
-      if (!this.where.has(d)) this.rankings.clear()
-      this.where.set(d, group)
+      if (this.where.has(d)) return
+      insertSorted(this.byCost, { device: d, score: costScore(d) })
+      insertSorted(this.byBandwidth, { device: d, score: bandwidthScore(d) })
+      this.where.set(d, 0)
       return
     }
+    const group = rttBand(d) * CAPACITY_LEVELS + capacityLevel(d)
     const at = this.where.get(d)
     if (at === group) return
-    if (at !== undefined) this.leave(at, d)
-    else this.rankings.clear()
-    // A sorted insert: a group is a small part of a cell.
-    const list = this.groups[group]
-    const entry = { device: d, score: STATIC_FIGURES.intelligentStatic(d) }
-    let lo = 0
-    let hi = list.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (byScoreThenId(list[mid], entry) < 0) lo = mid + 1
-      else hi = mid
-    }
-    list.splice(lo, 0, entry)
+    if (at !== undefined) this.leave(this.groups[at], d, at)
+    insertSorted(this.groups[group], { device: d, score: intelligentStatic(d) })
     this.occupied |= 1 << group
     this.where.set(d, group)
   }
@@ -314,32 +305,40 @@ class Cell {
   remove(d: Device): void {
     const at = this.where.get(d)
     if (at === undefined) return
-    if (this.grouped) this.leave(at, d)
+    if (this.grouped) this.leave(this.groups[at], d, at)
+    else {
+      this.leave(this.byCost, d)
+      this.leave(this.byBandwidth, d)
+    }
     this.where.delete(d)
-    this.rankings.clear()
+    this.byCapacity = null
   }
 
-  private leave(group: number, d: Device): void {
-    const list = this.groups[group]
+  private leave(list: Ranked[], d: Device, group?: number): void {
     const i = list.findIndex((entry) => entry.device === d)
     if (i >= 0) list.splice(i, 1)
-    if (list.length === 0) this.occupied &= ~(1 << group)
+    if (group !== undefined && list.length === 0) this.occupied &= ~(1 << group)
   }
 
-  /**
-   * The cell's devices best first by a figure. Static figures are sorted again only after a device
-   * comes or goes; capacity after any live change here, and only when a placement asks.
-   */
+  /** The cell's devices best first by a figure (cells without groups). */
   ranked(figure: RankedFigure): Ranked[] {
-    let list = this.rankings.get(figure)
-    if (!list) {
-      const scoreOf = figure === 'capacity' ? capacityScore : STATIC_FIGURES[figure]
-      list = [...this.where.keys()].map((device) => ({ device, score: scoreOf(device) }))
-      list.sort(byScoreThenId)
-      this.rankings.set(figure, list)
-    }
-    return list
+    if (figure === 'cost') return this.byCost
+    if (figure === 'bandwidth') return this.byBandwidth
+    if (!this.byCapacity) this.byCapacity = [...this.where.keys()].map((device) => ({ device, score: capacityScore(device) })).sort(byScoreThenId)
+    return this.byCapacity
   }
+}
+
+/** Insert keeping best-first order: a cell's lists are short. */
+function insertSorted(list: Ranked[], entry: Ranked): void {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (byScoreThenId(list[mid], entry) < 0) lo = mid + 1
+    else hi = mid
+  }
+  list.splice(lo, 0, entry)
 }
 
 /**
@@ -376,7 +375,7 @@ class CellGrid {
     this.maxGpus = Math.max(this.maxGpus, d.gpus)
     this.minCostPerHour = Math.min(this.minCostPerHour, d.costPerHour)
     if (d.gpuModel) this.gpuModels.add(d.gpuModel)
-    this.maxIntelligentStatic = Math.max(this.maxIntelligentStatic, STATIC_FIGURES.intelligentStatic(d))
+    this.maxIntelligentStatic = Math.max(this.maxIntelligentStatic, intelligentStatic(d))
     const key = cellKey(d.lat, d.lon)
     let cell = this.cells.get(key)
     if (!cell) this.cells.set(key, (cell = new Cell(this.grouped)))
@@ -820,7 +819,9 @@ function bestInCells(scope: Scope, order: CellDistance[], top: TopK, scan: Scan,
     const cell = scope.grid.cells.get(key)
     if (!cell) continue
     // The figure is the score itself, ties in id order: the first that cannot win ends the cell.
-    for (const { device, score } of cell.ranked(figure)) {
+    const list = cell.ranked(figure)
+    for (let i = 0; i < list.length; i++) {
+      const { device, score } = list[i]
       if (top.full && !outranks(score, device, top.worst!)) break
       counted()
       const rtt = accessRttMs(device)
