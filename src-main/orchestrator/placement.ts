@@ -1,13 +1,16 @@
 /**
  * Placement: which devices run a workload's replicas, and why.
  *
- * Devices live in memory beside the registry, indexed so that a placement looks at a few hundred
- * devices, not all of them: per region and globally, by 256 score buckets for capacity, bandwidth,
- * cost and access round trip, and by 5° cells of lat/lon for distance. Single-objective strategies
- * walk their index best bucket first and stop as soon as no device further down can beat the
- * replicas already found, so they return exactly what a full scan and sort returns (a property test
- * holds them to it). The intelligent strategy scores the union of the best candidates of each
- * objective with weights. Ties break by device id, so equal inputs give equal placements.
+ * Devices live in memory beside the registry, indexed so that a placement looks at tens or
+ * hundreds of devices, not all of them. Scopes: per tier, with or without GPUs, in a region or
+ * all, and per device class (size to a power of two, GPUs, model), so a class too small or too
+ * dear for a request is skipped whole. Each scope ranks its devices by capacity and access RTT
+ * (score buckets) and by bandwidth and price (sorted lists); each group of scopes also has a map
+ * of 1° cells whose devices are grouped by RTT band and capacity level. Walks go best first and
+ * stop as soon as nothing further can beat the replicas already found; around users they start at
+ * the users' cell and widen. Every strategy returns exactly what a full scan and sort returns
+ * (property tests hold them to it), except the weighted one without users, which ranks the union
+ * of each objective's best. Ties break by device id, so equal inputs give equal placements.
  */
 import { accessRttMs, CELL_DEG, cellKey, cellLowerBoundKm, geoLatencyMs, KM_PER_RTT_MS } from './geo'
 import {
