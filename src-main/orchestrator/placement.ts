@@ -836,12 +836,12 @@ function bestInCells(scope: Scope, order: CellDistance[], top: TopK, scan: Scan,
 }
 
 /**
- * The k best devices for the weighted score around users, exactly. Each scope's cells come nearest
- * first (within the budget, if any); inside a cell, devices come
- * by the static part of their score, so a cell is left as soon as its best remaining device, idle
- * and at the cell's nearest point, cannot beat the k-th found; and a scope is left as soon as that
- * holds for its best device at the next cell's distance. The latency term falls with distance, so
- * the walk stays near the users however large the fleet.
+ * The k best devices for the weighted score around users, exactly. Each grid's cells come nearest
+ * first (within the budget, if any). Inside a cell, a group's devices come by the static part of
+ * their score, and a group is left as soon as its next device, at the cell's nearest point with the
+ * fastest RTT of its band and the highest capacity of its level, cannot beat the k-th found; a grid
+ * is left as soon as its best device could not at the next cell's distance. The latency term falls
+ * with distance, so the walk stays near the users however large the fleet.
  */
 function bestIntelligentAround(grids: CellGrid[], order: CellDistance[], scan: Scan, origin: GeoPoint, k: number, counted: () => void): Candidate[] {
   const top = new TopK(k)
