@@ -32,7 +32,7 @@ export function FleetView() {
     <div className="fleet" data-testid="fleet-view">
       <Summary />
       <DemoOffer />
-      <div className="fleet-columns">
+      <div className="columns fleet-columns">
         <div className="fleet-column">
           <FleetMap />
           <DeviceTable />

@@ -24,7 +24,7 @@ export function ProtocolView() {
     <div className="protocol" data-testid="protocol-view">
       <ConsoleHeader />
       <PeersCard />
-      <div className="protocol-columns">
+      <div className="columns protocol-columns">
         <EnrolCard />
         <DecodeCard />
       </div>

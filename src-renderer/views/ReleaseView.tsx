@@ -29,7 +29,7 @@ export function ReleaseView() {
   return (
     <div className="release" data-testid="release-view">
       <Summary />
-      <div className="release-columns">
+      <div className="columns release-columns">
         <div className="release-column">
           <FlagsCard />
           <FeedbackCard />

@@ -22,7 +22,7 @@ export function WasmView() {
   return (
     <div className="wasm" data-testid="wasm-view">
       <MetricsBar />
-      <div className="wasm-columns">
+      <div className="columns wasm-columns">
         <RunCard />
         <div className="wasm-side">
           <CacheCard />
