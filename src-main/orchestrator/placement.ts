@@ -634,7 +634,8 @@ export class DeviceIndex {
   /** The k best fitting devices of some scopes under a strategy, best first. */
   private best(scopes: Scope[], scan: Scan, strategy: Strategy, k: number, counted: () => void): Candidate[] {
     const { origin, maxLatencyMs } = scan.req
-    const order = origin ? this.orderAround(cellKey(origin.lat, origin.lon)) : []
+    // Cells nearest the users first: worked out only for the walks that look at cells.
+    const order = origin && (strategy === 'intelligent' || strategy === 'latency' || maxLatencyMs !== undefined) ? this.orderAround(cellKey(origin.lat, origin.lon)) : []
     // Around users distance decides or bounds the score: these walks start at the users' cell.
     if (origin && (strategy === 'intelligent' || strategy === 'latency')) {
       const grids = this.gridsFor(scan.tier!, scan.req)
