@@ -258,8 +258,7 @@ const CAPACITY_LEVELS = 4
 const capacityLevel = (d: Device): number => Math.min(CAPACITY_LEVELS - 1, Math.floor(capacityScore(d) * CAPACITY_LEVELS))
 /** The highest capacity score a device of a level can have. */
 const capacityCeiling = (level: number): number => (level + 1) / CAPACITY_LEVELS
-const LEVELS_MASK = (1 << CAPACITY_LEVELS) - 1
-if (RTT_BANDS.length * CAPACITY_LEVELS > 32) throw new Error('a cell keeps its groups in a 32-bit mask')
+if (CAPACITY_LEVELS > 32) throw new Error('a cell keeps the levels of a band in a 32-bit mask')
 
 /**
  * The devices of one lat/lon cell in groups by access-RTT band and capacity level (so walks can
@@ -269,8 +268,8 @@ if (RTT_BANDS.length * CAPACITY_LEVELS > 32) throw new Error('a cell keeps its g
 class Cell {
   /** Group of band b and capacity level c at b × CAPACITY_LEVELS + c (kept only where walks around users look). */
   readonly groups: Ranked[][]
-  /** Bit g is set when group g has devices: a cell holds a handful of devices and walks look only at those groups. */
-  occupied = 0
+  /** Per RTT band, bit c is set when capacity level c has devices: a cell holds a handful of devices and walks look only at those groups. */
+  readonly levels: number[] = RTT_BANDS.map(() => 0)
   private readonly where = new Map<Device, number>()
   /** Where budget scans look (cells without groups): devices by price and by bandwidth, kept in order as they come and go. */
   private readonly byCost: Ranked[] = []
@@ -301,7 +300,7 @@ class Cell {
     if (at === group) return
     if (at !== undefined) this.leave(this.groups[at], d, at)
     insertSorted(this.groups[group], { device: d, score: intelligentStatic(d) })
-    this.occupied |= 1 << group
+    this.levels[Math.floor(group / CAPACITY_LEVELS)] |= 1 << group % CAPACITY_LEVELS
     this.where.set(d, group)
   }
 
@@ -320,7 +319,7 @@ class Cell {
   private leave(list: Ranked[], d: Device, group?: number): void {
     const i = list.findIndex((entry) => entry.device === d)
     if (i >= 0) list.splice(i, 1)
-    if (group !== undefined && list.length === 0) this.occupied &= ~(1 << group)
+    if (group !== undefined && list.length === 0) this.levels[Math.floor(group / CAPACITY_LEVELS)] &= ~(1 << group % CAPACITY_LEVELS)
   }
 
   /** The cell's devices best first by a figure (cells without groups). */
@@ -855,7 +854,7 @@ function bestIntelligentAround(grids: CellGrid[], order: CellDistance[], scan: S
       const cell = grid.cells.get(key)
       if (!cell) continue
       for (let band = 0; band < RTT_BANDS.length; band++) {
-        const levels = (cell.occupied >>> (band * CAPACITY_LEVELS)) & LEVELS_MASK
+        const levels = cell.levels[band]
         if (levels === 0) continue
         const fastest = W.latency * latencyScore(geoMs + RTT_BANDS[band])
         if (geoMs + RTT_BANDS[band] > budget || grid.maxIntelligentStatic + W.capacity + fastest < worst) break
@@ -899,7 +898,7 @@ function bestLatencyAround(grids: CellGrid[], order: CellDistance[], scan: Scan,
       if (!cell) continue
       for (let band = 0; band < RTT_BANDS.length; band++) {
         if (geoMs + RTT_BANDS[band] > budget || latencyScore(geoMs + RTT_BANDS[band]) < worst) break
-        if (((cell.occupied >>> (band * CAPACITY_LEVELS)) & LEVELS_MASK) === 0) continue
+        if (cell.levels[band] === 0) continue
         for (let group = band * CAPACITY_LEVELS; group < (band + 1) * CAPACITY_LEVELS; group++)
           for (const { device } of cell.groups[group]) {
           counted()
