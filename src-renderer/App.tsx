@@ -8,7 +8,6 @@ import { useConnection } from './stores/connection'
 import { useNavigation } from './stores/navigation'
 import { viewDef, type ViewDef } from './views/catalog'
 import { AuditView } from './views/AuditView'
-import { NotBuiltView } from './views/NotBuiltView'
 import { FleetView } from './views/FleetView'
 import { SettingsView } from './views/SettingsView'
 import { TerminalView } from './views/TerminalView'
@@ -75,7 +74,5 @@ function ViewBody({ view }: { view: ViewDef }) {
       return <ProtocolView />
     case 'chat':
       return <ChatView />
-    default:
-      return <NotBuiltView view={view} />
   }
 }

@@ -24,8 +24,9 @@ export function useViewShortcuts(): void {
           const active = useTerminals.getState().activeKey
           if (active) return sessionFor(active)?.focus()
         }
-        if (view.id === 'chat') return document.querySelector<HTMLInputElement>('[data-testid="chat-input"]')?.focus()
-        document.getElementById('view-title')?.focus()
+        // A view may mark where typing starts (the chat's input); otherwise its title.
+        const start = document.querySelector<HTMLElement>('main [data-autofocus]') ?? document.getElementById('view-title')
+        start?.focus()
       })
     }
     window.addEventListener('keydown', onKeyDown, { capture: true })

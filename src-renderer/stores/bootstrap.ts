@@ -1,4 +1,5 @@
 import { api } from '../api/client'
+import { connectChat } from './chat'
 import { trackConnection } from './connection'
 import { useSettings } from './settings'
 import { useSystem } from './system'
@@ -10,6 +11,7 @@ export function connectStores(): void {
   trackConnection()
   syncTheme()
   connectTerminals()
+  connectChat()
   // Another window (or a restore) changed the settings.
   api.on('settings', (settings) => useSettings.getState().received(settings))
   // Read the host's state on every (re)connection: it may have restarted with another version.

@@ -4,7 +4,7 @@ import type { ExecutionReportView, IntentView } from '../../src-main/api/contrac
 import { api } from '../api/client'
 import { errorMessage } from '../lib/errors'
 
-export type StepView = ExecutionReportView['steps'][number]
+type StepView = ExecutionReportView['steps'][number]
 
 export interface Execution {
   status: 'running' | ExecutionReportView['status'] | 'refused'
@@ -25,12 +25,12 @@ export interface Turn {
 }
 
 /** What the confirmation dialog shows: the dry run's steps and guardrails for one turn. */
-export interface PendingConfirmation {
+interface PendingConfirmation {
   turnId: string
   preview: ExecutionReportView
 }
 
-export interface ConfirmAnswers {
+interface ConfirmAnswers {
   typedName?: string
   consentBackup?: boolean
   override?: string
@@ -72,8 +72,7 @@ const chatState: StateCreator<ChatState> = (set, get) => {
     if (!input.dryRun) patch(turnId, { execution: { status: 'running', steps: [] } })
     try {
       const report = await api.call('intent.execute', { intentId: intent.id, ...input })
-      if (input.dryRun && !quiet) patch(turnId, { execution: { status: 'dry-run', steps: report.steps, message: report.message } })
-      else if (!input.dryRun) patch(turnId, { execution: { status: report.status, steps: report.steps, message: report.message } })
+      if (!quiet) patch(turnId, { execution: { status: report.status, steps: report.steps, message: report.message } })
       return report
     } catch (err) {
       patch(turnId, { execution: { status: 'refused', steps: [], message: errorMessage(err) } })
@@ -168,11 +167,8 @@ function interrupted(turn: Turn): Turn {
   return { ...turn, execution: { ...turn.execution, status: 'refused', message: `The window closed while this ran; its outcome is in the Audit view (intent ${turn.intent?.id ?? '?'}).` } }
 }
 
-let subscribed = false
-/** Claude's streamed answer and each execution step, as they happen. */
-export function subscribeChatEvents(): void {
-  if (subscribed) return
-  subscribed = true
+/** Claude's streamed answer and each execution step, as they happen (also while another view is open). */
+export function connectChat(): void {
   api.on('intent:partial', ({ requestId, snapshot }) => {
     useChat.setState((state) => ({ turns: state.turns.map((t) => (t.id === requestId && t.state === 'parsing' ? { ...t, partial: snapshot } : t)) }))
   })

@@ -3,7 +3,7 @@ import type { ProtocolStatus } from '../../src-main/api/contract'
 import { api } from '../api/client'
 import { errorMessage } from '../lib/errors'
 
-export interface CallResult {
+interface CallResult {
   agent: string
   ok: boolean
   text: string
@@ -76,11 +76,3 @@ export const useProtocol = create<ProtocolState>((set, get) => ({
     }
   },
 }))
-
-let subscribed = false
-/** Connections, disconnections and renegotiations refresh the view at once (the poll covers RTT and bytes). */
-export function subscribeProtocolEvents(): void {
-  if (subscribed) return
-  subscribed = true
-  api.on('protocol', () => void useProtocol.getState().refresh())
-}

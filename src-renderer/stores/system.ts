@@ -1,5 +1,5 @@
 import { create } from 'zustand'
-import type { EngineId, EngineStatus, SystemInfo } from '../../src-main/api/contract'
+import type { SystemInfo } from '../../src-main/api/contract'
 import { api } from '../api/client'
 import { reportError } from './toasts'
 
@@ -19,7 +19,3 @@ export const useSystem = create<SystemStore>((set) => ({
     }
   },
 }))
-
-export function useEngine(id: EngineId | undefined): EngineStatus | undefined {
-  return useSystem((s) => (id ? s.info?.engines.find((e) => e.id === id) : undefined))
-}

@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import type { IntentView } from '../../src-main/api/contract'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { CopyButton } from '../components/CopyButton'
-import { useChat, subscribeChatEvents, type Execution, type Turn } from '../stores/chat'
+import { SafetyPill } from '../components/SafetyPill'
+import { useChat, type Execution, type Turn } from '../stores/chat'
 import { useNavigation } from '../stores/navigation'
 import { useSettings } from '../stores/settings'
 import { useTerminals } from '../stores/terminals'
@@ -10,9 +11,6 @@ import { useTerminals } from '../stores/terminals'
 const EXAMPLES = ['deploy 3 web servers with 2GB RAM in us-west-2', 'show me all deployments', 'scale web to 5', 'back up everything', 'destroy web', 'roll everything back to v3']
 
 export function ChatView() {
-  useEffect(() => {
-    subscribeChatEvents()
-  }, [])
   const turns = useChat((s) => s.turns)
   const pending = useChat((s) => s.pending)
   const endRef = useRef<HTMLDivElement>(null)
@@ -99,13 +97,17 @@ function Composer() {
     inputRef.current?.focus()
   }, [])
 
+  const submit = () => {
+    if (!text.trim()) return
+    void send(text)
+    setText('')
+    setRecall(null)
+  }
+
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault()
-      if (!text.trim()) return
-      void send(text)
-      setText('')
-      setRecall(null)
+      submit()
     } else if (event.key === 'Escape') {
       // Esc first stops waiting for an answer, then clears what is typed.
       if (!cancelParsing()) setText('')
@@ -133,16 +135,14 @@ function Composer() {
       className="chat-composer"
       onSubmit={(event) => {
         event.preventDefault()
-        if (!text.trim()) return
-        void send(text)
-        setText('')
-        setRecall(null)
+        submit()
       }}
     >
       <input
         ref={inputRef}
         className="input chat-input"
         data-testid="chat-input"
+        data-autofocus
         aria-label="Request"
         placeholder="Describe what you want done — e.g. deploy 5 web servers with 8GB RAM in us-west-2"
         value={text}
@@ -228,9 +228,7 @@ function IntentCard({ turnId, intent, execution }: { turnId: string; intent: Int
     <article className={`chat-intent chat-intent-${intent.safety}`} data-testid="intent-card" data-safety={intent.safety} data-type={intent.type}>
       <header className="chat-intent-head">
         <span className="chat-intent-type">{intent.type}</span>
-        <span className={`safety safety-${intent.safety}`} data-testid="intent-safety" title={intent.safetyReason}>
-          {intent.safety}
-        </span>
+        <SafetyPill level={intent.safety} title={intent.safetyReason} testId="intent-safety" />
         <span className="faint">confidence {Math.round(intent.confidence * 100)} %</span>
         <span className="badge" data-testid="intent-recogniser">
           {intent.recogniser === 'claude' ? 'Claude' : 'offline parser'}
@@ -353,7 +351,7 @@ function IntentDialog() {
       onCancel={() => void decline()}
     >
       <p className="chat-dialog-reason">
-        <span className={`safety safety-${intent.safety}`}>{intent.safety}</span> {intent.safetyReason}
+        <SafetyPill level={intent.safety} /> {intent.safetyReason}
       </p>
       <p className="muted">What will happen:</p>
       <ol className="chat-plan" data-testid="dialog-steps">

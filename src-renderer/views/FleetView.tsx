@@ -20,8 +20,10 @@ export function FleetView() {
     load()
     const timer = setInterval(load, REFRESH_MS)
     const off = api.on('edge', load)
-    // Agents connecting and leaving change the device list at once.
-    const offProtocol = api.on('protocol', load)
+    // An agent connecting joins the device list at once (one leaving arrives as an edge failure).
+    const offProtocol = api.on('protocol', ({ kind }) => {
+      if (kind === 'connect') load()
+    })
     return () => {
       clearInterval(timer)
       off()

@@ -1,10 +1,11 @@
 import { useEffect, useId, useState, type KeyboardEvent } from 'react'
 import type { ProtocolPeer } from '../../src-main/api/contract'
+import { api } from '../api/client'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { CopyButton } from '../components/CopyButton'
 import { formatBytes, formatRelative } from '../lib/format'
 import { useConnection } from '../stores/connection'
-import { subscribeProtocolEvents, useProtocol, type DecodeKind } from '../stores/protocol'
+import { useProtocol, type DecodeKind } from '../stores/protocol'
 import { reportError } from '../stores/toasts'
 
 /** RTT and byte counters move continuously: refresh this often while the view is open. */
@@ -15,10 +16,14 @@ export function ProtocolView() {
   const refresh = useProtocol((s) => s.refresh)
   useEffect(() => {
     if (!connected) return
-    subscribeProtocolEvents()
     void refresh()
     const timer = setInterval(() => void refresh(), REFRESH_MS)
-    return () => clearInterval(timer)
+    // Connections, disconnections and renegotiations show at once; the poll covers RTT and bytes.
+    const off = api.on('protocol', () => void refresh())
+    return () => {
+      clearInterval(timer)
+      off()
+    }
   }, [connected, refresh])
   return (
     <div className="protocol" data-testid="protocol-view">
@@ -52,7 +57,7 @@ function ConsoleHeader() {
             <code data-testid="protocol-fingerprint" title={status?.fingerprint}>
               {status ? `${status.fingerprint.slice(0, 16)}…` : '…'}
             </code>
-            {status && <CopyButton value={status.fingerprint} label="Copy the console fingerprint" />}
+            {status && <CopyButton value={status.fingerprint} label="console fingerprint" />}
           </dd>
         </div>
         <div className="audit-fact">
@@ -236,7 +241,7 @@ function EnrolCard() {
             <p className="faint">Shown once, valid until {new Date(token.expiresAt).toLocaleString()}. Run on the edge device:</p>
             <div className="protocol-command">
               <code data-testid="protocol-token-command">{command}</code>
-              <CopyButton value={command} label="Copy the agent command" />
+              <CopyButton value={command} label="agent command" />
             </div>
           </div>
         )}

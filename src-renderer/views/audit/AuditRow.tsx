@@ -1,5 +1,6 @@
 import { memo } from 'react'
 import type { AuditEntry } from '../../../src-main/api/contract'
+import { SafetyPill } from '../../components/SafetyPill'
 import { formatCompactTime, formatDate } from '../../lib/format'
 
 export const ROW_HEIGHT = 32
@@ -67,11 +68,6 @@ export const AuditRow = memo(function AuditRow({ index, offset, seq, entry, sele
     </div>
   )
 })
-
-export function SafetyPill({ level }: { level: AuditEntry['safety'] }) {
-  if (!level) return <span className="faint">—</span>
-  return <span className={`safety safety-${level}`}>{level}</span>
-}
 
 export function Outcome({ value }: { value: string }) {
   const known = value === 'ok' || value === 'failed' || value === 'declined'

@@ -2,9 +2,10 @@ import { useEffect } from 'react'
 import type { AuditEntry } from '../../../src-main/api/contract'
 import { livePages } from '../../audit/pages'
 import { Icon } from '../../components/Icon'
+import { SafetyPill } from '../../components/SafetyPill'
 import { formatDate } from '../../lib/format'
 import { modeOf, useAudit } from '../../stores/audit'
-import { Outcome, SafetyPill } from './AuditRow'
+import { Outcome } from './AuditRow'
 import { ProofSection } from './ProofSection'
 
 /** The side panel: one entry in full, with its inclusion proof. */

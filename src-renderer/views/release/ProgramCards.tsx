@@ -38,7 +38,7 @@ export function AdoptersCard() {
         </div>
         {code && (
           <p className="release-code" data-testid="release-invite-code">
-            <code>{code}</code> <CopyButton value={code} label="Copy" testId="release-invite-copy" /> <span className="faint">shown once, single use, 14 days</span>
+            <code>{code}</code> <CopyButton value={code} label="invitation code" testId="release-invite-copy" /> <span className="faint">shown once, single use, 14 days</span>
           </p>
         )}
         {shown.length === 0 ? (
