@@ -4,20 +4,18 @@
  * one expected, and search and verification still answer. The log is written straight into the
  * data folder before the server starts (about half a minute), the way a year of operations would be.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AuditService } from '../src-main/audit'
 import { Store } from '../src-main/store'
+import { SHOTS } from './support/app'
 import { launchChromium } from './support/browser'
 import { startServe, type ServeProcess } from './support/server'
 
 const N = 1_000_000
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
-mkdirSync(SHOTS, { recursive: true })
 
 let serve: ServeProcess
 let browser: Browser

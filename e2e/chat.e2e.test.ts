@@ -5,22 +5,15 @@
  * decline, and find the decline in the Audit view; recall a request with ↑; send commands to the
  * terminal. Screenshots are written to e2e/screenshots/ to be looked at.
  */
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAnthropicServer } from '../src-main/testing/anthropic-server'
 import { openApp, SHOTS, switchTheme, type OpenApp } from './support/app'
+import { dwcp } from './support/server'
 
-const LAUNCHER = fileURLToPath(new URL('../src-main/cli/dwcp.mjs', import.meta.url))
 
-function dwcp(home: string, ...args: string[]): string {
-  const r = spawnSync(process.execPath, [LAUNCHER, ...args], { env: { ...process.env, DWCP_HOME: home }, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`dwcp ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout
-}
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 })
 

@@ -3,21 +3,16 @@
  * drawn locally, deployments with their replicas, and a placement explained — against a real
  * `dwcp serve`, with devices and deployments entered through the real `dwcp` CLI.
  */
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { syntheticFleet } from '../src-main/orchestrator/fleet'
-import { switchTheme } from './support/app'
+import { SHOTS, switchTheme } from './support/app'
 import { launchChromium } from './support/browser'
-import { startServe, type ServeProcess } from './support/server'
+import { dwcp, startServe, type ServeProcess } from './support/server'
 
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
-mkdirSync(SHOTS, { recursive: true })
-const LAUNCHER = fileURLToPath(new URL('../src-main/cli/dwcp.mjs', import.meta.url))
 const DEVICES = 3000
 
 let serve: ServeProcess
@@ -25,11 +20,6 @@ let browser: Browser
 let page: Page
 const requests: string[] = []
 
-function dwcp(home: string, ...args: string[]): string {
-  const r = spawnSync(process.execPath, [LAUNCHER, ...args], { env: { ...process.env, DWCP_HOME: home }, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`dwcp ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout
-}
 
 beforeAll(async () => {
   const home = mkdtempSync(join(tmpdir(), 'dwcp-e2e-fleet-'))

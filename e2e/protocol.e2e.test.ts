@@ -4,17 +4,15 @@
  * confirmation), a WASM call run on an agent from the keyboard, a frame decoded, and an agent
  * that dies leaving the table.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openApp, SHOTS, switchTheme, type OpenApp } from './support/app'
-import type { ServeProcess } from './support/server'
+import { dwcp, launcher, type ServeProcess } from './support/server'
 
-const LAUNCHER = fileURLToPath(new URL('../src-main/cli/dwcp.mjs', import.meta.url))
 
 let app: OpenApp
 let serve: ServeProcess
@@ -24,7 +22,7 @@ const agents: { child: ChildProcess; home: string }[] = []
 /** A `dwcp agent` in a data folder of its own, as on a separate edge device. */
 function startAgent(token: string, name: string, extra: string[] = []): ChildProcess {
   const home = mkdtempSync(join(tmpdir(), `dwcp-e2e-${name}-`))
-  const args = [LAUNCHER, 'agent', '--console', serve.agentAddress, '--token', token, '--name', name, '--region', 'eu-west', '--cpu', '2', '--memory-mb', '2048', ...extra]
+  const args = [launcher, 'agent', '--console', serve.agentAddress, '--token', token, '--name', name, '--region', 'eu-west', '--cpu', '2', '--memory-mb', '2048', ...extra]
   const child = spawn(process.execPath, args, { env: { ...process.env, DWCP_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   child.stderr!.on('data', (d) => (err += d))
@@ -38,7 +36,7 @@ function startAgent(token: string, name: string, extra: string[] = []): ChildPro
 
 /** A REST call with the installation's API token, as a script beside the UI would make it. */
 async function apiCall(path: string, body?: unknown): Promise<any> {
-  const token = spawnSync(process.execPath, [LAUNCHER, 'token'], { env: { ...process.env, DWCP_HOME: serve.home }, encoding: 'utf8' }).stdout.trim()
+  const token = dwcp(serve.home, 'token').trim()
   const r = await fetch(new URL(path, serve.url), {
     method: body === undefined ? 'GET' : 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -3,42 +3,31 @@
  * with its clocks, the telemetry switch, the readiness breakdown, and rollback to v3 behind a
  * confirmation — against a real `dwcp serve`, with data entered through the real `dwcp` CLI.
  */
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { switchTheme } from './support/app'
+import { SHOTS, switchTheme } from './support/app'
 import { launchChromium } from './support/browser'
-import { startServe, type ServeProcess } from './support/server'
+import { dwcp, startServe, type ServeProcess } from './support/server'
 
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
-mkdirSync(SHOTS, { recursive: true })
-const LAUNCHER = fileURLToPath(new URL('../src-main/cli/dwcp.mjs', import.meta.url))
 
 let serve: ServeProcess
 let browser: Browser
 let page: Page
 
-function dwcp(...args: string[]): string {
-  const r = spawnSync(process.execPath, [LAUNCHER, ...args], { env: { ...process.env, DWCP_HOME: serve.home }, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`dwcp ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout
-}
 
 beforeAll(async () => {
   // Seeded before the server starts: the audit log of a running host assumes it is the only writer
   // (another process appending entries makes its next append fail), so the CLI only reads below.
   const home = mkdtempSync(join(tmpdir(), 'dwcp-e2e-release-'))
-  serve = { home } as ServeProcess
-  const code = dwcp('adopters', 'invite', '--level', 'full').trim()
-  const ada = JSON.parse(dwcp('adopters', 'register', '--name', 'Ada Lovelace', '--email', 'ada@example.org', '--org', 'Analytical Edge', '--code', code, '--json')) as { id: string }
-  dwcp('adopters', 'register', '--name', 'Grace Hopper', '--email', 'grace@example.org', '--org', 'Fleet Navy')
-  dwcp('feedback', 'submit', '--adopter', ada.id, '--type', 'bug', '--severity', 'critical', '--category', 'protocol', '--title', 'v4 handshake drops frames under load', '--description', 'Three agents, 2k calls/s.')
-  dwcp('feedback', 'submit', '--type', 'question', '--severity', 'low', '--category', 'docs', '--title', 'How do access levels map to flags?')
-  writeFileSync(join(serve.home, 'bench-results.jsonl'), `${JSON.stringify({ bench: 'wasm', warm_p50_us: 23.2, warm_p99_us: 99.7, cold_p50_ms: 2.21, cold_p99_ms: 7.7, rss_mb: 656 })}\n`)
+  const code = dwcp(home, 'adopters', 'invite', '--level', 'full').trim()
+  const ada = JSON.parse(dwcp(home, 'adopters', 'register', '--name', 'Ada Lovelace', '--email', 'ada@example.org', '--org', 'Analytical Edge', '--code', code, '--json')) as { id: string }
+  dwcp(home, 'adopters', 'register', '--name', 'Grace Hopper', '--email', 'grace@example.org', '--org', 'Fleet Navy')
+  dwcp(home, 'feedback', 'submit', '--adopter', ada.id, '--type', 'bug', '--severity', 'critical', '--category', 'protocol', '--title', 'v4 handshake drops frames under load', '--description', 'Three agents, 2k calls/s.')
+  dwcp(home, 'feedback', 'submit', '--type', 'question', '--severity', 'low', '--category', 'docs', '--title', 'How do access levels map to flags?')
+  writeFileSync(join(home, 'bench-results.jsonl'), `${JSON.stringify({ bench: 'wasm', warm_p50_us: 23.2, warm_p99_us: 99.7, cold_p50_ms: 2.21, cold_p99_ms: 7.7, rss_mb: 656 })}\n`)
   serve = await startServe({ home })
   browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })
@@ -54,7 +43,7 @@ afterAll(async () => {
 })
 
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 })
-const flagsJson = () => JSON.parse(dwcp('flags', 'list', '--json')) as { name: string; enabled: boolean; rollout: number }[]
+const flagsJson = () => JSON.parse(dwcp(serve.home, 'flags', 'list', '--json')) as { name: string; enabled: boolean; rollout: number }[]
 
 describe('the Release view', () => {
   it('shows the seeded flags, adopters, the feedback queue with its clocks and the readiness breakdown', async () => {
@@ -79,7 +68,7 @@ describe('the Release view', () => {
   it('turns telemetry off: the status says nothing is stored', async () => {
     await page.getByTestId('release-telemetry-toggle').click()
     await eventually(() => page.getByTestId('release-telemetry').innerText()).toMatch(/nothing is stored/)
-    const status = JSON.parse(dwcp('release', 'status', '--json')) as { telemetry: { optedOut: boolean; rows: number } }
+    const status = JSON.parse(dwcp(serve.home, 'release', 'status', '--json')) as { telemetry: { optedOut: boolean; rows: number } }
     expect(status.telemetry).toMatchObject({ optedOut: true, rows: 0 })
   })
 
@@ -106,7 +95,7 @@ describe('the Release view', () => {
     await eventually(() => page.getByTestId('release-protocol').innerText()).toMatch(/v3 \(pinned\)/)
     const flags = flagsJson()
     expect(flags.filter((f) => f.enabled).map((f) => f.name)).toEqual([])
-    expect(dwcp('audit', 'list', '--action', 'release.rollback', '--json')).toMatch(/"outcome":"ok"/)
+    expect(dwcp(serve.home, 'audit', 'list', '--action', 'release.rollback', '--json')).toMatch(/"outcome":"ok"/)
 
     await page.getByTestId('release-rollforward').click()
     await page.getByTestId('confirm-ok').click()

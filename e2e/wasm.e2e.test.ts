@@ -3,18 +3,16 @@
  * it, get a clear error for a file that is not WebAssembly, and see the figures, the cache and the
  * tenants move.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { switchTheme } from './support/app'
+import { SHOTS, switchTheme } from './support/app'
 import { launchChromium } from './support/browser'
 import { startServe, type ServeProcess } from './support/server'
 
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
-mkdirSync(SHOTS, { recursive: true })
 const TRIVIAL = fileURLToPath(new URL('../resources/wasm/trivial.wasm', import.meta.url))
 
 let serve: ServeProcess

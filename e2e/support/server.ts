@@ -1,10 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const launcher = fileURLToPath(new URL('../../src-main/cli/dwcp.mjs', import.meta.url))
+/** The `dwcp` launcher a user runs. */
+export const launcher = fileURLToPath(new URL('../../src-main/cli/dwcp.mjs', import.meta.url))
+
+/** Run the real `dwcp` CLI against an installation; its output, or an error with what it printed on stderr. */
+export function dwcp(home: string, ...args: string[]): string {
+  const r = spawnSync(process.execPath, [launcher, ...args], { env: { ...process.env, DWCP_HOME: home }, encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`dwcp ${args.join(' ')}: ${r.stderr}`)
+  return r.stdout
+}
 
 export interface ServeProcess {
   home: string
