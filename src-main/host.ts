@@ -140,7 +140,8 @@ export function createHost(options: HostOptions): Host {
       else if (event === 'heartbeat') protocol.on('heartbeat', (b) => (fn as (v: AgentHeartbeat) => void)(agentHeartbeat(b)))
       else protocol.on('disconnect', (d) => (fn as (v: { agentId: string; reason?: string }) => void)(d))
     }) as Parameters<typeof attachAgents>[1]['on'],
-    callAgent: (agentId, method, payload, opts) => protocol.callAgent(agentId, method, withModuleBytes(wasm, method, payload), opts),
+    callAgent: protocol.callAgent,
+    moduleBytes: (sha256) => wasm.moduleBytes(sha256),
     // A CLI process beside a running console records replicas; the console starts them.
     hosting: () => protocol.listening !== null,
   })
@@ -360,24 +361,13 @@ const PROTOCOL_ERROR_CODES: Partial<Record<ProtocolError['kind'], ApiError['code
   remote: 'conflict',
 }
 
-/** An agent as the orchestrator sees it: a device whose id is the agent id. */
-/**
- * An agent cannot start a replica of an uploaded module it has never seen: the console sends the
- * bytes from its own pool's cache along with the start (agents cache them by SHA-256 in turn).
- */
-function withModuleBytes(wasm: WasmPool, method: string, payload: unknown): unknown {
-  const ref = payload as { module?: string } | null
-  if (method !== 'replica.start' || !ref?.module?.startsWith('sha256:')) return payload
-  const bytes = wasm.moduleBytes(ref.module.slice(7))
-  return bytes ? { ...ref, moduleBase64: Buffer.from(bytes).toString('base64') } : payload
-}
-
 /** A heartbeat for the orchestrator: live figures, and which replicas the agent says it runs. */
 function agentHeartbeat(b: { agentId: string; load: number; rttMs: number; state: unknown }): AgentHeartbeat {
   const replicas = (b.state as { replicas?: unknown } | null)?.replicas
   return { agentId: b.agentId, load: b.load, rttMs: b.rttMs, ...(replicas && typeof replicas === 'object' ? { replicas: Object.keys(replicas) } : {}) }
 }
 
+/** An agent as the orchestrator sees it: a device whose id is the agent id. */
 function agentInfo(a: ConnectedAgent): AgentInfo {
   const c = a.capabilities
   return {

@@ -58,6 +58,40 @@ describe('devices from agents', () => {
     store.close()
   })
 
+  it('starts a replica placed beside the console once, however many heartbeats come in while it starts', async () => {
+    const store = Store.open({ home: tempHome() })
+    const orchestrator = new Orchestrator({ store })
+    const { source, events } = agentSource()
+    let hosting = false
+    let finishStart!: () => void
+    const startPending = new Promise<void>((resolve) => (finishStart = resolve))
+    const starts: string[] = []
+    attachAgents(orchestrator, {
+      ...source,
+      hosting: () => hosting,
+      callAgent: async (agentId, method) => {
+        if (method === 'replica.start') {
+          starts.push(agentId)
+          await startPending
+        }
+        return { state: 'running' }
+      },
+    })
+    // Recorded while this is not the console (as by `dwcp deploy` beside it); the console starts it on a heartbeat.
+    const dep = await orchestrator.create({ name: 'web', module: 'trivial', replicas: 1, requirements: { memoryMb: 1024 }, strategy: 'cost' })
+    expect(dep.instances[0]).toMatchObject({ deviceId: 'agent-a', state: 'placed' })
+    hosting = true
+    for (let i = 0; i < 3; i++) {
+      events.emit('heartbeat', { agentId: 'agent-a', load: 0.1, rttMs: 1, replicas: [] })
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    finishStart()
+    await orchestrator.rebalance() // queued behind the reconcile: waits for it
+    expect(starts).toEqual(['agent-a'])
+    expect(orchestrator.get('web')).toMatchObject({ state: 'running', instances: [{ state: 'running' }] })
+    store.close()
+  })
+
   it('leaves replicas on hand-registered devices placed only, and never calls an agent for them', async () => {
     const store = Store.open({ home: tempHome() })
     const orchestrator = new Orchestrator({ store })

@@ -6,6 +6,7 @@
  *     connected: () => protocol.agents.list(),          // agents connected now, with capabilities
  *     on: (event, fn) => protocol.agents.on(event, fn),  // 'connect' | 'heartbeat' | 'disconnect'
  *     callAgent: protocol.callAgent,                     // (agentId, method, payload, { timeoutMs })
+ *     moduleBytes: (sha256) => wasm.moduleBytes(sha256), // an uploaded module's bytes, sent with a start
  *   })
  */
 import type { DeviceInput } from './registry'
@@ -35,6 +36,8 @@ export interface AgentFleetSource {
   callAgent: CallAgent
   /** Whether this process is the console the agents connect to (default: yes). */
   hosting?(): boolean
+  /** An uploaded module's bytes by SHA-256, sent with a start to an agent that may not have them. */
+  moduleBytes?(sha256: string): Uint8Array | undefined
 }
 
 /** Devices from agents (registered on connect, live figures from heartbeats, failed on disconnect) and replicas run by them. */
@@ -49,8 +52,9 @@ export function attachAgents(orchestrator: Orchestrator, source: AgentFleetSourc
     new AgentRunner({
       callAgent: source.callAgent,
       connected: (id) => connected.has(id),
-      fromAgent: (id) => connected.has(id) || deviceSource(orchestrator, id) === 'agent',
+      fromAgent: (id) => connected.has(id) || orchestrator.registry.index.get(id)?.source === 'agent',
       hosting: () => source.hosting?.() ?? true,
+      moduleBytes: (sha256) => source.moduleBytes?.(sha256),
     }),
   )
   for (const agent of source.connected()) register(agent)
@@ -64,12 +68,4 @@ export function attachAgents(orchestrator: Orchestrator, source: AgentFleetSourc
     connected.delete(agentId)
     void orchestrator.deviceFailed(agentId, reason ?? 'agent disconnected')
   })
-}
-
-function deviceSource(orchestrator: Orchestrator, id: string): string | undefined {
-  try {
-    return orchestrator.registry.get(id).source
-  } catch {
-    return undefined // removed meanwhile
-  }
 }

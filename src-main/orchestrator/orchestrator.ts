@@ -137,6 +137,11 @@ export class Orchestrator {
   private monitor: NodeJS.Timeout | null = null
   /** Devices that sent a heartbeat since this process started: only they can be judged silent. */
   private readonly live = new Set<string>()
+  /**
+   * Devices with a reconcile queued or running. Their heartbeats wait for it instead of queueing
+   * another: that one would still see the replica it is starting as missing, and start it again.
+   */
+  private readonly reconciling = new Set<string>()
 
   constructor(options: OrchestratorOptions) {
     this.registry = new DeviceRegistry(options.store, options.now)
@@ -148,10 +153,10 @@ export class Orchestrator {
     this.cloudRefused = options.cloudRefused ?? (() => null)
   }
 
-  /** Placement options that keep a deployment (or a preview, null) off cloud nodes while its flag says so. */
-  private continuum(deployment: string | null): { edgeOnly?: string } {
+  /** Place for a deployment (or a preview, null), kept off cloud nodes while its flag says so. */
+  private placeUnderFlag(deployment: string | null, requirements: Requirements, options: PlaceOptions): PlacementResult {
     const refused = this.cloudRefused(deployment)
-    return refused ? { edgeOnly: refused } : {}
+    return this.registry.index.place(requirements, { ...(refused ? { edgeOnly: refused } : {}), ...options })
   }
 
   /** The composition root hands over the agents' runner when the protocol peer exists. */
@@ -171,7 +176,7 @@ export class Orchestrator {
 
   place(requirements: Requirements, options: PlaceOptions): PlacementResult {
     this.registry.sync()
-    return this.registry.index.place(requirements, { ...this.continuum(null), ...options })
+    return this.placeUnderFlag(null, requirements, options)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -248,12 +253,14 @@ export class Orchestrator {
    * are no longer wanted there. `reported` holds `deployment#index` keys from its heartbeat state.
    */
   reconcile(deviceId: string, reported: readonly string[]): Promise<void> {
+    if (this.reconciling.has(deviceId) || !this.runner.reaches?.(deviceId)) return Promise.resolve()
     const rows = this.db.prepare("SELECT * FROM edge_replicas WHERE device_id = ? AND state != 'stopped'").all(deviceId) as ReplicaRow[]
     const wanted = new Set(rows.map((r) => `${r.deployment}#${r.idx}`))
     const running = new Set(reported)
     const toStart = rows.filter((r) => r.state === 'placed' || (r.state === 'running' && !running.has(`${r.deployment}#${r.idx}`)))
     const toStop = reported.filter((key) => !wanted.has(key))
-    if ((toStart.length === 0 && toStop.length === 0) || !this.runner.reaches?.(deviceId)) return Promise.resolve()
+    if (toStart.length === 0 && toStop.length === 0) return Promise.resolve()
+    this.reconciling.add(deviceId)
     return this.serial(async () => {
       for (const key of toStop) {
         const cut = key.lastIndexOf('#')
@@ -267,7 +274,7 @@ export class Orchestrator {
         this.setReplicaState(now.deployment, now.idx, status.state)
         this.refreshState(now.deployment, status.state === 'failed' ? `replica ${now.idx} failed to start on ${deviceId}: ${status.message ?? ''}` : `replica ${now.idx} started on ${deviceId}`)
       }
-    })
+    }).finally(() => this.reconciling.delete(deviceId))
   }
 
   /** Forget a device; refused while it holds replicas (migrate or destroy them first). */
@@ -297,7 +304,7 @@ export class Orchestrator {
       validateSpec(spec)
       this.registry.sync()
       if (this.db.prepare('SELECT 1 FROM edge_deployments WHERE name = ?').get(spec.name)) throw new OrchestratorError('conflict', `deployment ${spec.name} exists already (scale, update or destroy it)`)
-      const placement = this.registry.index.place(spec.requirements, { strategy: spec.strategy, replicas: spec.replicas, spanClusters: spec.spanClusters ?? false, ...this.continuum(spec.name) })
+      const placement = this.placeUnderFlag(spec.name, spec.requirements, { strategy: spec.strategy, replicas: spec.replicas, spanClusters: spec.spanClusters ?? false })
       const at = new Date(this.now()).toISOString()
       this.db
         .prepare('INSERT INTO edge_deployments (name, module, version, replicas, requirements, strategy, span_clusters, state, message, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)')
@@ -396,7 +403,7 @@ export class Orchestrator {
         let placement: ReplicaPlacement
         if (target.deviceId) {
           const device = this.registry.get(target.deviceId)
-          const fit = this.registry.index.place({ ...req, region: device.region }, { strategy: dep.strategy, replicas: 1, exclude: new Set([...this.registry.index.all()].filter((d) => d.id !== device.id).map((d) => d.id)), ...this.continuum(dep.name) })
+          const fit = this.placeUnderFlag(dep.name, { ...req, region: device.region }, { strategy: dep.strategy, replicas: 1, exclude: new Set([...this.registry.index.all()].filter((d) => d.id !== device.id).map((d) => d.id)) })
           placement = fit.replicas[0]
         } else {
           placement = this.placeFor(moved, 1, this.devicesOf(name)).replicas[0]
@@ -492,7 +499,7 @@ export class Orchestrator {
   }
 
   private placeFor(dep: DeploymentRow, replicas: number, exclude: Set<string>): PlacementResult {
-    return this.registry.index.place(JSON.parse(dep.requirements) as Requirements, { strategy: dep.strategy, replicas, exclude, spanClusters: dep.span_clusters === 1, ...this.continuum(dep.name) })
+    return this.placeUnderFlag(dep.name, JSON.parse(dep.requirements) as Requirements, { strategy: dep.strategy, replicas, exclude, spanClusters: dep.span_clusters === 1 })
   }
 
   /** The score a replica has on a device, placed as if it were the only choice. */

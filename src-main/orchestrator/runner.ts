@@ -30,17 +30,17 @@ export interface ReplicaRunner {
   reaches?(deviceId: string): boolean
 }
 
-/**
- * No agent connection: replicas are placed and recorded, and nothing runs them. Their state says so
- * ('placed'), rather than pretending they run.
- */
+/** A replica that no agent runs: placed and recorded, and its state says so rather than pretending it runs. */
+const UNATTACHED: Readonly<ReplicaStatus> = { state: 'placed', message: 'placed only: no agent connection runs replicas yet' }
+
+/** No agent connection: replicas are placed and recorded, and nothing runs them. */
 export class UnattachedRunner implements ReplicaRunner {
   async start(): Promise<ReplicaStatus> {
-    return { state: 'placed', message: 'placed only: no agent connection runs replicas yet' }
+    return UNATTACHED
   }
   async stop(): Promise<void> {}
   async status(): Promise<ReplicaStatus> {
-    return { state: 'placed', message: 'placed only: no agent connection runs replicas yet' }
+    return UNATTACHED
   }
 }
 
@@ -61,6 +61,8 @@ export interface AgentRunnerOptions {
    * beside a running console) records replicas as placed, and the console starts them (reconcile).
    */
   hosting(): boolean
+  /** An uploaded module's bytes by SHA-256, when this process has them (its WASM pool's cache). */
+  moduleBytes?(sha256: string): Uint8Array | undefined
   timeoutMs?: number
 }
 
@@ -76,22 +78,29 @@ export class AgentRunner implements ReplicaRunner {
   }
 
   private leftToConsole(deviceId: string): ReplicaStatus | undefined {
-    if (!this.o.fromAgent(deviceId)) return this.unattachedStatus
+    if (!this.o.fromAgent(deviceId)) return UNATTACHED
     if (!this.o.hosting()) return { state: 'placed', message: `placed: the console that ${deviceId} is connected to starts it` }
     return undefined
   }
-
-  private readonly unattachedStatus: ReplicaStatus = { state: 'placed', message: 'placed only: no agent connection runs replicas yet' }
 
   async start(ref: ReplicaRef): Promise<ReplicaStatus> {
     const elsewhere = this.leftToConsole(ref.deviceId)
     if (elsewhere) return elsewhere
     try {
-      const reply = (await this.o.callAgent(ref.deviceId, 'replica.start', ref, { timeoutMs: this.timeoutMs })) as Partial<ReplicaStatus> | undefined
+      const reply = (await this.o.callAgent(ref.deviceId, 'replica.start', this.withModuleBytes(ref), { timeoutMs: this.timeoutMs })) as Partial<ReplicaStatus> | undefined
       return { state: reply?.state ?? 'running', ...(reply?.message ? { message: reply.message } : {}) }
     } catch (err) {
       return { state: 'failed', message: (err as Error).message }
     }
+  }
+
+  /**
+   * An agent cannot start a replica of an uploaded module it has never seen: the bytes go along with
+   * the start (agents cache them by SHA-256 in turn).
+   */
+  private withModuleBytes(ref: ReplicaRef): ReplicaRef & { moduleBase64?: string } {
+    const bytes = ref.module.startsWith('sha256:') ? this.o.moduleBytes?.(ref.module.slice(7)) : undefined
+    return bytes ? { ...ref, moduleBase64: Buffer.from(bytes).toString('base64') } : ref
   }
 
   async stop(ref: ReplicaRef): Promise<void> {
