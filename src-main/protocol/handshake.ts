@@ -157,7 +157,7 @@ export function deriveTrafficSecrets(sharedSecret: Uint8Array, transcriptHash: U
 }
 
 /** The console's proof, in a resumed handshake, that it derived the same keys: HMAC(HKDF-Expand(PRK, "dwcp4 confirm"), TH). */
-export function keyConfirmation(sharedSecret: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
+function keyConfirmation(sharedSecret: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
   return hmacSha256(expandFrom(hmacSha256(transcriptHash, sharedSecret), 'dwcp4 confirm'), transcriptHash)
 }
 
@@ -411,7 +411,7 @@ export function verifyClientHello(hello: ParsedHello): boolean {
   }
 }
 
-export { b64 as toBase64, unb64 as fromBase64 }
+export { b64 as toBase64 }
 /** Restores an identity saved as base64 (seed-free: both keys kept). */
 export function identityFrom(publicKey: Uint8Array, secretKey: Uint8Array): Identity {
   return { publicKey, secretKey, fingerprint: fingerprintOf(publicKey) }

@@ -7,19 +7,22 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ProtocolError } from './errors'
-import { consoleKemId, createConsoleKem, createIdentity, identityFrom, type ConsoleKem, type Identity, type PinnedConsoleKem } from './handshake'
+import { consoleKemCertificate, consoleKemId, createConsoleKem, createIdentity, identityFrom, MLKEM_EK_BYTES, toBase64, type ConsoleKem, type Identity, type PinnedConsoleKem } from './handshake'
+
+// Not the handshake's checked decoder: that one reports what it refuses as a handshake error.
+const base64Bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
 
 export function loadOrCreateIdentity(file: string): Identity {
   if (existsSync(file)) {
     try {
       const saved = JSON.parse(readFileSync(file, 'utf8')) as { publicKey: string; secretKey: string }
-      return identityFrom(new Uint8Array(Buffer.from(saved.publicKey, 'base64')), new Uint8Array(Buffer.from(saved.secretKey, 'base64')))
+      return identityFrom(base64Bytes(saved.publicKey), base64Bytes(saved.secretKey))
     } catch (err) {
       throw new ProtocolError('bad_field', `the protocol identity in ${file} is unreadable (${(err as Error).message}); restore it from a backup — a new one would not match what peers pinned`)
     }
   }
   const identity = createIdentity()
-  writeAtomically(file, JSON.stringify({ publicKey: Buffer.from(identity.publicKey).toString('base64'), secretKey: Buffer.from(identity.secretKey).toString('base64') }))
+  writeAtomically(file, JSON.stringify({ publicKey: toBase64(identity.publicKey), secretKey: toBase64(identity.secretKey) }))
   return identity
 }
 
@@ -28,15 +31,14 @@ export function loadOrCreateConsoleKem(file: string, identity: Identity): Consol
   if (existsSync(file)) {
     try {
       const saved = JSON.parse(readFileSync(file, 'utf8')) as { ek: string; dk: string; signature: string }
-      const ek = new Uint8Array(Buffer.from(saved.ek, 'base64'))
-      return { ek, dk: new Uint8Array(Buffer.from(saved.dk, 'base64')), id: consoleKemId(ek), signature: new Uint8Array(Buffer.from(saved.signature, 'base64')) }
+      const ek = base64Bytes(saved.ek)
+      return { ek, dk: base64Bytes(saved.dk), id: consoleKemId(ek), signature: base64Bytes(saved.signature) }
     } catch {
       // Nothing pins this key for good: a damaged one is replaced, and agents get the new certificate at their next (signed) handshake.
     }
   }
   const kem = createConsoleKem(identity)
-  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64')
-  writeAtomically(file, JSON.stringify({ ek: b64(kem.ek), dk: b64(kem.dk), signature: b64(kem.signature) }))
+  writeAtomically(file, JSON.stringify({ ...consoleKemCertificate(kem), dk: toBase64(kem.dk) }))
   return kem
 }
 
@@ -44,15 +46,15 @@ export function loadOrCreateConsoleKem(file: string, identity: Identity): Consol
 export function readPinnedConsoleKem(file: string): PinnedConsoleKem | undefined {
   if (!existsSync(file)) return undefined
   try {
-    const ek = new Uint8Array(Buffer.from((JSON.parse(readFileSync(file, 'utf8')) as { ek: string }).ek, 'base64'))
-    return ek.length === 1184 ? { ek, id: consoleKemId(ek) } : undefined
+    const ek = base64Bytes((JSON.parse(readFileSync(file, 'utf8')) as { ek: string }).ek)
+    return ek.length === MLKEM_EK_BYTES ? { ek, id: consoleKemId(ek) } : undefined
   } catch {
     return undefined
   }
 }
 
 export function writePinnedConsoleKem(file: string, kem: PinnedConsoleKem): void {
-  writeAtomically(file, JSON.stringify({ ek: Buffer.from(kem.ek).toString('base64') }))
+  writeAtomically(file, JSON.stringify({ ek: toBase64(kem.ek) }))
 }
 
 export function readPin(file: string): string | undefined {

@@ -152,8 +152,11 @@ export interface ClientResult {
   consoleKem?: PinnedConsoleKem
 }
 
-const COMPRESSION_FEATURE = 'enhanced_compression'
-const agreed = (features: readonly { name?: unknown }[], name: string): boolean => features.some((f) => f?.name === name)
+/**
+ * Frames are compressed only when both sides agreed on the feature (the console may hold it back by
+ * flag). A client reads the list from the console's reply, so an entry may be anything.
+ */
+const compressionAgreed = (agreement: Agreement): boolean => agreement.features.some((f: Feature | null) => f?.name === 'enhanced_compression')
 
 export function openSocket(host: string, port: number, timeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -196,8 +199,7 @@ async function clientV4(socket: Socket, o: ClientOptions, started: number): Prom
   const version = String(ok.version ?? side.agreement.version)
   // Only a signed handshake authenticated the identity that the certificate is checked against.
   const consoleKem = ok.consoleKem !== undefined && side.auth === 'signature' ? verifyConsoleKem(ok.consoleKem, side.serverIdentity) : undefined
-  // Frames are compressed only when both sides agreed on the feature (the console may hold it back by flag).
-  sealed.setCompression(agreed(Array.isArray(ok.features) ? (ok.features as Feature[]) : side.agreement.features, COMPRESSION_FEATURE))
+  sealed.setCompression(compressionAgreed(side.agreement))
   const link = new Link({
     socket,
     framing: version.startsWith('3.') ? new V3Framing(maxPayload) : sealed,
@@ -335,7 +337,7 @@ async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOption
   // An agent that did not resume (first connection, or its copy of our KEM key is stale) gets the current certificate.
   const certificate = o.consoleKem && side.hello.consoleKem?.id !== o.consoleKem.id ? { consoleKem: consoleKemCertificate(o.consoleKem) } : {}
   for (const b of sealed.encode({ type: 'authOk', requestId: 0, flags: 0, payload: json({ agentId: agentId!, version: side.agreement.version, features: side.agreement.features, heartbeatMs, ...certificate }) })) socket.write(b)
-  sealed.setCompression(agreed(side.agreement.features, COMPRESSION_FEATURE))
+  sealed.setCompression(compressionAgreed(side.agreement))
   const version = side.agreement.version
   const link = new Link({
     socket,
