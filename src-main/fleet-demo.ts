@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { cliLauncher } from './paths'
+import type { ProtocolConsole } from './protocol'
 
 export interface DemoAgentSpec {
   name: string
@@ -57,11 +58,18 @@ export function demoAgentSpecs(count: number): DemoAgentSpec[] {
   })
 }
 
+/**
+ * One-time tokens for the demo agents that are not enrolled yet, by name (an enrolled one comes back
+ * by its key). Issued up front, so a caller can close its host before the agents run.
+ */
+export function demoEnrolmentTokens(protocol: Pick<ProtocolConsole, 'enrolled' | 'issueToken'>, count: number): Map<string, string> {
+  const enrolled = new Set(protocol.enrolled().map((e) => e.name))
+  return new Map(demoAgentSpecs(count).filter((s) => !enrolled.has(s.name)).map((s) => [s.name, protocol.issueToken(10).token]))
+}
+
 export interface DemoAgent {
   spec: DemoAgentSpec
   child: ChildProcess
-  /** What the agent printed last (its connection line, or why it is retrying). */
-  lastLine: string
 }
 
 export interface DemoFleetOptions {
@@ -70,8 +78,8 @@ export interface DemoFleetOptions {
   /** The console's agent address, HOST:PORT. */
   address: string
   count: number
-  /** A one-time token for an agent that is not enrolled yet. */
-  tokenFor(name: string): string | undefined
+  /** One-time tokens for the agents not enrolled yet, by name (demoEnrolmentTokens). */
+  tokens: ReadonlyMap<string, string>
   /** Every line an agent prints, prefixed with its name. */
   onLine?(agent: DemoAgentSpec, line: string): void
   onExit?(agent: DemoAgentSpec, code: number | null, signal: NodeJS.Signals | null): void
@@ -99,7 +107,7 @@ export function startDemoFleet(o: DemoFleetOptions): { agents: DemoAgent[]; stop
 function startOne(spec: DemoAgentSpec, o: DemoFleetOptions): DemoAgent {
   const home = join(o.home, 'demo-agents', spec.name)
   mkdirSync(home, { recursive: true, mode: 0o700 })
-  const token = o.tokenFor(spec.name)
+  const token = o.tokens.get(spec.name)
   const args = [
     cliLauncher(), 'agent', '--console', o.address, '--name', spec.name, '--region', spec.region,
     '--cpu', String(spec.cpu), '--memory-mb', String(spec.memoryMb), '--lat', String(spec.lat), '--lon', String(spec.lon),
@@ -107,15 +115,11 @@ function startOne(spec: DemoAgentSpec, o: DemoFleetOptions): DemoAgent {
     ...(spec.gpu ? ['--gpu'] : []), ...(token ? ['--token', token] : []),
   ]
   const child = spawn(process.execPath, args, { env: { ...process.env, DWCP_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
-  const agent: DemoAgent = { spec, child, lastLine: '' }
   const lines = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      agent.lastLine = line
-      o.onLine?.(spec, line)
-    }
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) o.onLine?.(spec, line)
   }
   child.stdout!.on('data', lines)
   child.stderr!.on('data', lines)
   child.once('exit', (code, signal) => o.onExit?.(spec, code, signal))
-  return agent
+  return { spec, child }
 }

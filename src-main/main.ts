@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { registerIpcBridge } from './api/ipc'
 import { createHost, type Host } from './host'
 import { defaultHome, projectRoot } from './paths'
+import { DEFAULT_AGENT_PORT } from './protocol'
 import type { SecretCipher } from './settings'
 import { PRODUCT_NAME } from './version'
 
@@ -89,7 +90,7 @@ async function start(): Promise<void> {
   }
   // Edge agents connect here, as to `dwcp serve` (same default port; DWCP_AGENT_HOST/PORT change it).
   const agentHost = process.env.DWCP_AGENT_HOST ?? '127.0.0.1'
-  const agentPort = Number(process.env.DWCP_AGENT_PORT ?? 7470)
+  const agentPort = Number(process.env.DWCP_AGENT_PORT ?? DEFAULT_AGENT_PORT)
   host.protocol.listen(agentHost, agentPort).catch((err: Error) => console.warn(`not listening for agents on ${agentHost}:${agentPort}: ${err.message}`))
   const disposeBridge = registerIpcBridge(ipcMain, host, { isTrustedUrl })
   buildMenu()

@@ -12,7 +12,7 @@ import { ApiError } from '../api/errors'
 import { startServer } from '../api/server'
 import { createHost, knownSchema } from '../host'
 import { defaultHome, projectRoot } from '../paths'
-import { PROTOCOL_VERSIONS } from '../protocol'
+import { DEFAULT_AGENT_PORT, PROTOCOL_VERSIONS } from '../protocol'
 import { restoreIntoDamagedHome, StoreCorruptError } from '../store'
 import { PRODUCT_VERSION } from '../version'
 import { asPath, call, printJson, withHost } from './shared'
@@ -39,7 +39,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 0)
     .option('--open', 'open the sign-in link in a browser, when there is a display')
     .option('--agent-host <address>', 'address edge agents connect to (default: --host)')
-    .option('--agent-port <n>', 'port edge agents connect to (0 picks a free one)', parsePort, 7470)
+    .option('--agent-port <n>', 'port edge agents connect to (0 picks a free one)', parsePort, DEFAULT_AGENT_PORT)
     .action(async (opts: { host: string; port: number; open?: boolean; agentHost?: string; agentPort: number }) => {
       const host = createHost({ home: defaultHome(), shell: 'server' })
       const server = await startServer(host, { host: opts.host, port: opts.port, rendererDir: join(projectRoot(), 'out', 'renderer') })

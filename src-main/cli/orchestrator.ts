@@ -8,7 +8,8 @@ import { connect } from 'node:net'
 import { Command, CommanderError } from 'commander'
 import type { EdgeDeployment, EdgePlacement, EdgeRequirements } from '../api/contract'
 import { parseNodes, parsePods, SIMULATION_POLICIES, simulate, type SimulationPolicy } from '../orchestrator'
-import { demoAgentSpecs, startDemoFleet } from '../fleet-demo'
+import { demoEnrolmentTokens, startDemoFleet } from '../fleet-demo'
+import { DEFAULT_AGENT_PORT } from '../protocol'
 import { call, printJson, withHost } from './shared'
 
 const usage = (message: string) => new CommanderError(2, 'dwcp.usage', message)
@@ -329,27 +330,24 @@ export function registerOrchestratorCommands(program: Command): void {
 async function runFleetDemo(o: { agents: number; console?: string }): Promise<void> {
   // Tokens are issued up front for agents not enrolled yet; the host is closed before the agents run.
   const { address, tokens, home } = await withHost(async (host) => {
-    const address = o.console ?? host.protocol.lastAgentAddress() ?? '127.0.0.1:7470'
-    const enrolled = new Set(host.protocol.enrolled().map((e) => e.name))
-    const tokens = new Map(demoAgentSpecs(o.agents).filter((s) => !enrolled.has(s.name)).map((s) => [s.name, host.protocol.issueToken(10).token]))
-    return { address, tokens, home: host.home }
+    const address = o.console ?? host.protocol.lastAgentAddress() ?? `127.0.0.1:${DEFAULT_AGENT_PORT}`
+    return { address, tokens: demoEnrolmentTokens(host.protocol, o.agents), home: host.home }
   })
   await ensureListening(address)
   out(`starting ${o.agents} agent${o.agents === 1 ? '' : 's'} for the console at ${address} (Ctrl+C stops them)`)
-  let connected = 0
   let exited = 0
-  const seen = new Set<string>()
+  const connected = new Set<string>()
   const fleet = startDemoFleet({
     home,
     address,
     count: o.agents,
-    tokenFor: (name) => tokens.get(name),
+    tokens,
     onLine: (spec, line) => {
       const agent = fleet?.agents.find((a) => a.spec === spec)
       out(`${spec.name} (pid ${agent?.child.pid ?? '?'}, ${spec.region}, ${spec.cpu} CPU, ${spec.memoryMb} MB${spec.gpu ? ', GPU' : ''}): ${line}`)
-      if (line.startsWith('connected to ') && !seen.has(spec.name)) {
-        seen.add(spec.name)
-        if (++connected === o.agents) out(`${connected} of ${o.agents} agents connected; they run until Ctrl+C`)
+      if (line.startsWith('connected to ') && !connected.has(spec.name)) {
+        connected.add(spec.name)
+        if (connected.size === o.agents) out(`${connected.size} of ${o.agents} agents connected; they run until Ctrl+C`)
       }
     },
     onExit: (spec, code, signal) => {

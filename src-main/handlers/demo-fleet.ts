@@ -5,7 +5,7 @@
  */
 import type { orchestratorMethods } from '../api/contracts/orchestrator'
 import type { HandlersFor } from '../api/dispatch'
-import { demoAgentSpecs, startDemoFleet } from '../fleet-demo'
+import { demoEnrolmentTokens, startDemoFleet } from '../fleet-demo'
 import { ProtocolError, type ProtocolConsole } from '../protocol'
 import type { Audited } from './audited'
 
@@ -29,9 +29,8 @@ export function demoFleetHandlers({ home, protocol, audited, demo }: { home: str
         if (!at) throw new ProtocolError('not_allowed', 'this console is not listening for agents, so a demo fleet could not connect (start it with `dwcp serve`, or restart the app)')
         await demo.stop()
         const address = `${at.host}:${at.port}`
-        const enrolled = new Set(protocol.enrolled().map((e) => e.name))
-        demo.fleet = startDemoFleet({ home, address, count: agents, tokenFor: (name) => (enrolled.has(name) ? undefined : protocol.issueToken(10).token) })
-        return { address, agents: demoAgentSpecs(agents).map((s) => s.name) }
+        demo.fleet = startDemoFleet({ home, address, count: agents, tokens: demoEnrolmentTokens(protocol, agents) })
+        return { address, agents: demo.fleet.agents.map((a) => a.spec.name) }
       }),
     'edge.demo.stop': (_input, ctx) => audited(ctx, { action: 'edge.demo.stop', target: 'demo fleet', safety: 'caution' }, async () => ({ stopped: await demo.stop() })),
   }

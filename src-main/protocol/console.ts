@@ -28,6 +28,9 @@ export const PROTOCOL_MIGRATIONS: readonly Migration[] = [
   },
 ]
 
+/** The port a console listens on for agents unless told otherwise (`dwcp serve`, the app). */
+export const DEFAULT_AGENT_PORT = 7470
+
 /** v3 agents have no key: they are enrolled under this marker and can only ever connect as v3. */
 const V3_MARKER = 'v3-unauthenticated'
 

@@ -6,7 +6,7 @@ export { PROTOCOL_VERSIONS, PREFERRED_PROTOCOL_VERSION, FEATURES, negotiate, agr
 export { ProtocolError, type ProtocolErrorKind } from './errors'
 export { decodeToJson, detectKind, parseHex, FRAME_KINDS, type FrameKind } from './decode'
 export { zstdReady } from './v3'
-export { ProtocolConsole, PROTOCOL_MIGRATIONS, type ConnectedAgent, type AgentCapabilities, type AgentEventMap } from './console'
+export { ProtocolConsole, PROTOCOL_MIGRATIONS, DEFAULT_AGENT_PORT, type ConnectedAgent, type AgentCapabilities, type AgentEventMap } from './console'
 export { EdgeAgent, type AgentOptions } from './agent'
 export { connectToConsole, type ClientResult } from './session'
 export { Link, type RequestHandler, type StreamHandler } from './link'
