@@ -45,7 +45,7 @@ export function wasmHandlers({ pool, home, audited }: { pool: WasmPool; home: st
       pool.cache.list().map((m) => ({
         sha256: m.sha256,
         name: m.name,
-        bytes: m.bytes,
+        bytes: m.source.length,
         memoryLimitMb: (m.capPages * 65536) / 1048576,
         exports: m.exports,
         imports: m.imports,

@@ -11,8 +11,7 @@ export interface CachedModule {
   /** The compiled core module; null for a component, whose bindings live on disk (components.ts). */
   module: WebAssembly.Module | null
   component?: { dir: string; imports: string[] }
-  bytes: number
-  /** The module's own bytes, kept so a console can send them to the agents that run it. */
+  /** The module's own bytes (their length is what the cache counts), kept so a console can send them to the agents that run it. */
   source: Uint8Array
   capPages: number
   exports: string[]
@@ -64,13 +63,13 @@ export class ModuleCache {
 
   put(entry: CachedModule): void {
     const old = this.entries.get(entry.key)
-    if (old) this.totalBytes -= old.bytes
+    if (old) this.totalBytes -= old.source.length
     this.entries.set(entry.key, entry)
-    this.totalBytes += entry.bytes
+    this.totalBytes += entry.source.length
     for (const [key, victim] of this.entries) {
       if (this.totalBytes <= this.maxBytes || key === entry.key) break
       this.entries.delete(key)
-      this.totalBytes -= victim.bytes
+      this.totalBytes -= victim.source.length
     }
   }
 
