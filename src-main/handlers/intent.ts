@@ -4,22 +4,18 @@
  * call made by the same client, so every step is validated and audited by its own handler too, under
  * the intent's id. API keys never pass through here.
  */
+import type { ParsedInput } from '../api/contract'
 import type { intentMethods } from '../api/contracts/intent'
 import type { CallContext, Dispatch, HandlersFor } from '../api/dispatch'
-import type { IntentEngine, ParsedIntent } from '../intent'
+import type { IntentEngine } from '../intent'
 
 export function intentHandlers({ engine, dispatch }: { engine: IntentEngine; dispatch: () => Dispatch }): HandlersFor<keyof typeof intentMethods> {
-  const parse = (text: string, offline: boolean | undefined, context: { lastTarget?: string } | undefined, ctx: CallContext, requestId?: string): Promise<ParsedIntent> =>
-    engine.parse({
-      text,
-      ...(offline ? { offline } : {}),
-      ...(context ? { context } : {}),
-      ...(requestId ? { onPartial: (snapshot: string) => ctx.emit('intent:partial', { requestId, snapshot }) } : {}),
-    })
+  const parse = ({ text, offline, context, requestId }: ParsedInput<'intent.parse'>, ctx: CallContext) =>
+    engine.parse({ text, offline, context, onPartial: requestId ? (snapshot) => ctx.emit('intent:partial', { requestId, snapshot }) : undefined })
   return {
-    'intent.parse': ({ text, offline, context, requestId }, ctx) => parse(text, offline, context, ctx, requestId),
+    'intent.parse': parse,
     'intent.execute': async ({ intentId, text, offline, context, ...rest }, ctx) => {
-      const intent = text !== undefined ? await parse(text, offline, context, ctx) : undefined
+      const intent = text !== undefined ? await parse({ text, offline, context }, ctx) : undefined
       const id = intent?.id ?? intentId!
       const stepContext: CallContext = { ...ctx, intentId: id }
       const report = await engine.execute(

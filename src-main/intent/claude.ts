@@ -6,14 +6,17 @@
  */
 import Anthropic from '@anthropic-ai/sdk'
 import { z } from 'zod'
-import { DEFAULT_MODEL, INTENT_TYPES, SAFETY_LEVELS, STRATEGY_NAMES, type ConversationContext, type Recognised } from './types'
+import { SafetyLevel } from '../api/contracts/base'
+import { IntentTypeSchema } from '../api/contracts/intent'
+import { Strategy } from '../api/contracts/orchestrator'
+import { DEFAULT_MODEL, type ConversationContext, type Recognised } from './types'
 
-export const TOOL_NAME = 'classify_intent'
+const TOOL_NAME = 'classify_intent'
 
 /** What Claude is asked to fill in. `safety` is its opinion: recorded, never used. */
-export const ToolInput = z
+const ToolInput = z
   .object({
-    type: z.enum(INTENT_TYPES).describe('The operation the operator asks for'),
+    type: IntentTypeSchema.describe('The operation the operator asks for'),
     parameters: z
       .object({
         target: z.string().max(128).optional().describe('Deployment (or device) name the request is about'),
@@ -23,14 +26,14 @@ export const ToolInput = z
         region: z.string().max(64).optional(),
         version: z.string().max(64).optional().describe('Without a leading v'),
         module: z.string().max(80).optional().describe('A built-in workload (trivial, hash, transform, http, greeter) or sha256:<hex>'),
-        strategy: z.enum(STRATEGY_NAMES).optional(),
+        strategy: Strategy.optional(),
         backupId: z.string().max(200).optional(),
         durationMinutes: z.number().min(0).max(100000).optional(),
         protocol: z.boolean().optional().describe('A rollback of the whole release to protocol v3'),
       })
       .describe('Only what the request states'),
     confidence: z.number().min(0).max(1),
-    safety: z.enum(SAFETY_LEVELS).optional().describe('Your view of how risky this is (informational)'),
+    safety: SafetyLevel.optional().describe('Your view of how risky this is (informational)'),
   })
   .strict()
 

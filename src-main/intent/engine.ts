@@ -5,30 +5,18 @@
  * log, settings. Every decision it takes is written to the audit log under the intent's id.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import type { z } from 'zod'
+import type { ExecutionReportView, GuardrailSchema, IntentSettingsSchema, IntentView, StepReportSchema } from '../api/contracts/intent'
 import { MAX_REPLICAS } from '../api/contracts/orchestrator'
 import type { ClaudeRecogniser } from './claude'
 import { IntentError } from './errors'
 import { toIntent } from './intent'
 import { recogniseOffline } from './offline'
-import { BASE_SAFETY, DEFAULT_PRODUCTION_PATTERNS } from './safety'
+import { BACKUP_FIRST, BASE_SAFETY, DEFAULT_PRODUCTION_PATTERNS } from './safety'
 import { executionSteps, type ExecutionStep, type StepLookups } from './steps'
 import { DEFAULT_MODEL, SAFETY_LEVELS, type ConversationContext, type Intent, type Recognised, type Safety } from './types'
 
-export interface IntentSettings {
-  model: string
-  /** Where the Messages API is; unset means Anthropic's own. */
-  baseURL?: string
-  timeoutMs: number
-  maxRetries: number
-  /** Regular expressions (source text, case-insensitive) for production names. */
-  productionPatterns: string[]
-  /** Destroy, restore and migrate need a verified backup younger than this. */
-  backupMaxAgeMinutes: number
-  /** More replicas than this need the number typed as an override. */
-  maxReplicas: number
-  /** Changing intents carried out per minute, across all clients. */
-  changesPerMinute: number
-}
+export type IntentSettings = z.infer<typeof IntentSettingsSchema>
 
 export const DEFAULT_INTENT_SETTINGS: IntentSettings = {
   model: DEFAULT_MODEL,
@@ -52,15 +40,8 @@ export interface IntentPorts {
   record(entry: { action: string; target: string; intentId: string; safety?: Safety; outcome: string; details?: unknown }): void
 }
 
-export interface ParsedIntent extends Intent {
-  id: string
-  /** Why Claude did not answer although a key is set (the offline parser did). */
-  fallbackReason?: string
-  /** What Claude thought the safety was: recorded, never used. */
-  claimedSafety?: string
-  /** The two recognisers disagreed and the more dangerous reading was kept. */
-  disagreement?: string
-}
+/** An intent as the engine keeps it, with its id and how it was recognised: what intent.parse answers. */
+export type ParsedIntent = IntentView
 
 export interface ParseRequest {
   text: string
@@ -87,34 +68,10 @@ export interface ExecuteRequest {
   consentBackup?: boolean
 }
 
-export interface Guardrail {
-  name: 'confirmation' | 'size' | 'rate' | 'backup' | 'production'
-  ok: boolean
-  detail: string
-  /** A failing size limit that the replica count typed again lifts (the hard maximum is not). */
-  overridable?: boolean
-}
-
-export type StepState = 'pending' | 'running' | 'done' | 'failed'
-
-export interface StepReport {
-  description: string
-  method: string
-  input: Record<string, unknown>
-  readOnly: boolean
-  state: StepState
-  detail?: string
-}
-
-export interface ExecutionReport {
-  intentId: string
-  status: 'done' | 'failed' | 'dry-run' | 'declined'
-  message: string
-  guardrails: Guardrail[]
-  steps: StepReport[]
-  /** What the last step returned (the deployment, the backup, the rollback record, …). */
-  result?: unknown
-}
+type Guardrail = z.infer<typeof GuardrailSchema>
+type StepReport = z.infer<typeof StepReportSchema>
+/** Without the intent: the handler adds it when the call parsed the text itself. */
+export type ExecutionReport = Omit<ExecutionReportView, 'intent'>
 
 export type ProgressListener = (report: { intentId: string; index: number; step: StepReport; total: number }) => void
 
@@ -210,16 +167,17 @@ export class IntentEngine {
 
   private async decideAndRun(kept: Kept, request: ExecuteRequest, caller: Caller, record: Recorder): Promise<ExecutionReport> {
     const intent = kept.intent
+    const lookups = lookupsThrough(caller)
     let steps: ExecutionStep[]
     try {
-      steps = await executionSteps(intent, lookupsThrough(caller))
+      steps = await executionSteps(intent, lookups)
     } catch (err) {
       record('intent.refuse', 'refused', { reason: (err as Error).message })
       throw err
     }
     const settings = this.ports.settings()
     const readOnly = steps.every((s) => s.readOnly)
-    const backup = readOnly ? null : await this.backupState(intent, settings, caller)
+    const backup = readOnly ? null : await this.backupState(intent, settings, lookups, caller)
     const guardrails = this.guardrails(intent, request, settings, readOnly, backup)
     if (backup && !backup.fresh) steps = [...backupSteps(intent), ...steps]
     const reports: StepReport[] = steps.map((s) => ({ ...s, state: 'pending' }))
@@ -261,7 +219,6 @@ export class IntentEngine {
       }
       onProgress({ intentId: intent.id, index, step: { ...step }, total: reports.length })
       if (step.state === 'failed') {
-        kept.outcome = 'failed'
         const message = `Stopped at step ${index + 1} of ${reports.length} (${step.description}): ${step.detail}`
         record('intent.result', 'failed', { message })
         return { intentId: intent.id, status: 'failed', message, guardrails, steps: reports }
@@ -290,9 +247,9 @@ export class IntentEngine {
     return found
   }
 
-  private async backupState(intent: Intent, settings: IntentSettings, caller: Caller): Promise<BackupState | null> {
-    if (intent.type !== 'destroy' && intent.type !== 'restore' && intent.type !== 'migrate') return null
-    const newest = await lookupsThrough(caller).newestBackup()
+  private async backupState(intent: Intent, settings: IntentSettings, lookups: StepLookups, caller: Caller): Promise<BackupState | null> {
+    if (!BACKUP_FIRST.has(intent.type)) return null
+    const newest = await lookups.newestBackup()
     if (!newest) return { fresh: false, detail: 'there is no backup' }
     const ageMinutes = (this.now() - Date.parse(newest.createdAt)) / 60_000
     if (ageMinutes > settings.backupMaxAgeMinutes) return { fresh: false, detail: `the newest backup (${newest.name}) is ${Math.round(ageMinutes)} min old` }
@@ -310,7 +267,6 @@ export class IntentEngine {
     }
     return this.claude.recogniser
   }
-
 
   private recentChanges(): number {
     const since = this.now() - 60_000
@@ -338,11 +294,14 @@ export class IntentEngine {
 }
 
 function lookupsThrough(caller: Caller): StepLookups {
+  const listNewestBackup = async () => {
+    const list = (await caller.call('backup.list', {})) as { name: string; createdAt: string; reason?: string }[]
+    return list.find((b) => b.reason !== 'unreadable') ?? null
+  }
+  // A restore asks for the newest backup as its source, then the backup guardrail asks again: one list answers both.
+  let newest: ReturnType<typeof listNewestBackup> | undefined
   return {
-    newestBackup: async () => {
-      const list = (await caller.call('backup.list', {})) as { name: string; createdAt: string; reason?: string }[]
-      return list.find((b) => b.reason !== 'unreadable') ?? null
-    },
+    newestBackup: () => (newest ??= listNewestBackup()),
     previousModule: async (deployment: string) => {
       const entries = (await caller.call('audit.query', { filter: { text: deployment, outcome: 'ok' }, limit: 200 })) as { action: string; target: string; details: string }[]
       const modules = entries
@@ -422,7 +381,7 @@ function withName(r: Recognised): Recognised {
   return { ...r, parameters: { ...r.parameters, target: `${(r.parameters.module ?? 'trivial').replace(/^sha256:/, 'mod-').slice(0, 20)}-${randomBytes(2).toString('hex')}` } }
 }
 
-export function compilePatterns(sources: readonly string[]): RegExp[] {
+function compilePatterns(sources: readonly string[]): RegExp[] {
   return sources.map((s) => new RegExp(s, 'i'))
 }
 

@@ -60,11 +60,11 @@ function stems(token: string): string[] {
 }
 
 /**
- * Does the token match a lexicon word, exactly (or as an inflected form), or within one typo for
- * words of 5+ letters? A typo keeps the first letter: "batch" and "watch" are not "patch".
+ * Does the token match a lexicon word, exactly (or as one of its inflected forms, `stems(token)`), or
+ * within one typo for words of 5+ letters? A typo keeps the first letter: "batch" and "watch" are not "patch".
  */
-function matches(token: string, word: string): 'exact' | 'typo' | null {
-  if (stems(token).includes(word)) return 'exact'
+function matches(token: string, forms: readonly string[], word: string): 'exact' | 'typo' | null {
+  if (forms.includes(word)) return 'exact'
   if (word.length >= 5 && token.length >= 5 && token[0] === word[0] && !NOT_TYPOS.has(token) && withinOneEdit(token, word)) return 'typo'
   return null
 }
@@ -151,6 +151,9 @@ function usedAsNoun(tokens: Token[], at: number): boolean {
   return false
 }
 
+/** "take a backup", "make a fresh snapshot": a backup to be taken, not one to go back to. */
+const TAKES_BACKUP = /\b(?:take|make|create|grab|cut|save|capture)\w* (?:a |an |one |another |fresh |new |quick )*(?:full |manual |quick )?(?:backup|snapshot|restore point|checkpoint)\b/
+
 /** Signals that need a pattern rather than a word or a fixed phrase. */
 const PATTERNS: { type: IntentType; pattern: RegExp; weak?: boolean }[] = [
   { type: 'rollback', pattern: /\broll(?:ing)? (?:[a-z0-9_.-]+ ){1,3}back\b/ },
@@ -168,7 +171,7 @@ const PATTERNS: { type: IntentType; pattern: RegExp; weak?: boolean }[] = [
   { type: 'update', pattern: /\bswap\b[^.?!]*\b(?:image|build|version|module)\b/ },
   { type: 'restore', pattern: /\b(?:roll|revert|load|apply|bring back|use|return|go back|rehydrate|reload|recover)\w*\b[^.?!]*\b(?:backup|snapshot|restore point)\b/ },
   { type: 'restore', pattern: /\b(?:bring|put|get|go|set)\w*\b(?: [a-z0-9'_.-]+){0,3} back\b[^.?!]*\b(?:backup|snapshot|restore point)\b/ },
-  { type: 'backup', pattern: /\b(?:take|make|create|grab|cut|save|capture)\w* (?:a |an |one |another |fresh |new |quick )*(?:full |manual |quick )?(?:backup|snapshot|restore point|checkpoint)\b/ },
+  { type: 'backup', pattern: TAKES_BACKUP },
   { type: 'migrate', pattern: /\b(?:move|shift|relocate|transfer|evacuate|drain)\w*\b[^.?!]*\b(?:elsewhere|somewhere else|away|off|out)\b/ },
   { type: 'diagnose', pattern: /\bwhat'?s? (?:is )?(?:causing|making|going on|happening|up with|the matter|the problem|the issue|wrong)\b/ },
   { type: 'rollback', pattern: /\b(?:return|revert|reset|restore|take)\w* (?:[a-z0-9_.-]+ ){1,2}(?:to|back to) v?\d+(?:\.\d+)+\b/, weak: true },
@@ -196,10 +199,12 @@ function describesState(tokens: Token[], at: number): boolean {
 
 function signals(tokens: Token[], text: string): Signal[] {
   const found: Signal[] = []
+  // Each token is compared with every word of the lexicon: its forms are worked out once, not per word.
+  const forms = tokens.map((t) => stems(t.text))
   for (const type of PRECEDENCE) {
     for (const t of tokens) {
       for (const w of LEXICON[type].words) {
-        const m = matches(t.text, w)
+        const m = matches(t.text, forms[t.at], w)
         if (m) {
           if (CHANGES.has(type) && (usedAsNoun(tokens, t.at) || describesState(tokens, t.at))) break
           found.push({ type, at: t.at, strength: m, word: w })
@@ -415,7 +420,7 @@ function chooseType(found: Signal[], text: string): { type: IntentType; at: numb
   // A backup named as what to go back to is a restore ("roll the db back to last night's backup");
   // one to take first is a backup ("take a backup before rolling back").
   const backup = first('backup')
-  const takesBackup = backup && /\b(?:take|make|create|grab|cut|save|capture)\w* (?:a |an |one |another |fresh |new |quick )*(?:full |manual |quick )?(?:backup|snapshot|restore point|checkpoint)\b/.test(text)
+  const takesBackup = backup && TAKES_BACKUP.test(text)
   const restore = first('restore')
   // "restore web to its previous version" goes back a version, not to a backup.
   if (restore && !/\b(?:backup|snapshot|restore point)s?\b/.test(text) && /\b(?:previous|prior|last|older|earlier) (?:version|release|build)\b|\bv?\d+\.\d+/.test(text)) return pick('rollback', restore, 0.85)

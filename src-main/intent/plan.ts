@@ -2,6 +2,7 @@
  * What an intent will do, step by step, and the same as `dwcp` commands. Built from the intent's
  * type and parameters only, so the plan shown before confirmation is the plan that runs.
  */
+import { BACKUP_FIRST } from './safety'
 import type { IntentParameters, IntentType, PlanStep } from './types'
 
 const quote = (value: string) => (/^[a-z0-9._:@/-]+$/i.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`)
@@ -22,9 +23,6 @@ function requirementWords(p: IntentParameters): string {
 }
 
 const step = (description: string, call: string | undefined, readOnly: boolean): PlanStep => ({ description, ...(call ? { call } : {}), readOnly })
-
-/** Steps every change shares: a verified backup first for the ones that cannot be undone by hand. */
-const BACKUP_FIRST: ReadonlySet<IntentType> = new Set(['destroy', 'restore', 'migrate'])
 
 export function planFor(type: IntentType, p: IntentParameters): { plan: PlanStep[]; commands: string[] } {
   const n = name(p)

@@ -19,6 +19,9 @@ export const BASE_SAFETY: Record<IntentType, Safety> = {
   destroy: 'critical',
 }
 
+/** Types that cannot be undone by hand: a verified backup comes first (planned, and checked as a guardrail). */
+export const BACKUP_FIRST: ReadonlySet<IntentType> = new Set(['destroy', 'restore', 'migrate'])
+
 /** Names that mean production: "prod" or "production" as a word or a dash/underscore/dot-separated part. */
 export const DEFAULT_PRODUCTION_PATTERNS: readonly RegExp[] = [/(^|[^a-z0-9])prod(uction)?([^a-z0-9]|$)/i]
 
@@ -27,7 +30,7 @@ export function isProduction(text: string, parameters: IntentParameters, pattern
   return names.some((name) => patterns.some((p) => p.test(name)))
 }
 
-export function raise(level: Safety): Safety {
+function raise(level: Safety): Safety {
   return SAFETY_LEVELS[Math.min(SAFETY_LEVELS.length - 1, SAFETY_LEVELS.indexOf(level) + 1)]!
 }
 

@@ -150,7 +150,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, queue: Scripted
       ? { type: 'tool_use', id: newId('toolu_'), name: reply.toolUse.name, input: reply.toolUse.input }
       : { type: 'text', text: reply.text }
   const stopReason: StopReason = block.type === 'tool_use' ? 'tool_use' : 'end_turn'
-  if (streamed) return streamMessage(res, request, [block], stopReason, 'toolUse' in reply ? (reply.pieceDelayMs ?? 0) : 0)
+  if (streamed) return streamMessage(res, request, block, stopReason, 'toolUse' in reply ? (reply.pieceDelayMs ?? 0) : 0)
   sendJson(res, 200, {
     id: newId('msg_'),
     type: 'message',
@@ -159,7 +159,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, queue: Scripted
     content: [block],
     stop_reason: stopReason,
     stop_sequence: null,
-    usage: { input_tokens: inputTokens(request), output_tokens: outputTokens([block]) },
+    usage: { input_tokens: inputTokens(request), output_tokens: outputTokens(block) },
   })
 }
 
@@ -181,29 +181,23 @@ function bodyProblem(body: unknown): string | null {
 
 // --- Streaming (SSE) ---
 
-async function streamMessage(res: ServerResponse, request: MessagesRequest, blocks: ContentBlock[], stopReason: StopReason, pieceDelayMs = 0): Promise<void> {
+async function streamMessage(res: ServerResponse, request: MessagesRequest, block: ContentBlock, stopReason: StopReason, pieceDelayMs = 0): Promise<void> {
   openStream(res, request)
-  for (const [index, block] of blocks.entries()) {
-    if (block.type === 'tool_use') {
-      writeEvent(res, { type: 'content_block_start', index, content_block: { ...block, input: {} } })
-      if (index === 0) writeEvent(res, { type: 'ping' })
-      for (const piece of pieces(JSON.stringify(block.input))) {
-        if (pieceDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pieceDelayMs))
-        writeEvent(res, { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } })
-      }
-    } else {
-      writeEvent(res, { type: 'content_block_start', index, content_block: { type: 'text', text: '' } })
-      if (index === 0) writeEvent(res, { type: 'ping' })
-      for (const piece of pieces(block.text)) {
-        writeEvent(res, { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } })
-      }
+  writeEvent(res, { type: 'content_block_start', index: 0, content_block: block.type === 'tool_use' ? { ...block, input: {} } : { type: 'text', text: '' } })
+  writeEvent(res, { type: 'ping' })
+  if (block.type === 'tool_use') {
+    for (const piece of pieces(JSON.stringify(block.input))) {
+      if (pieceDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pieceDelayMs))
+      writeEvent(res, { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: piece } })
     }
-    writeEvent(res, { type: 'content_block_stop', index })
+  } else {
+    for (const piece of pieces(block.text)) writeEvent(res, { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } })
   }
+  writeEvent(res, { type: 'content_block_stop', index: 0 })
   writeEvent(res, {
     type: 'message_delta',
     delta: { stop_reason: stopReason, stop_sequence: null },
-    usage: { output_tokens: outputTokens(blocks) },
+    usage: { output_tokens: outputTokens(block) },
   })
   writeEvent(res, { type: 'message_stop' })
   res.end()
@@ -317,6 +311,6 @@ function inputTokens(request: MessagesRequest): number {
   return roughTokens(JSON.stringify({ system, messages, tools }))
 }
 
-function outputTokens(blocks: ContentBlock[]): number {
-  return roughTokens(blocks.map((block) => (block.type === 'text' ? block.text : JSON.stringify(block.input))).join(''))
+function outputTokens(block: ContentBlock): number {
+  return roughTokens(block.type === 'text' ? block.text : JSON.stringify(block.input))
 }

@@ -7,6 +7,7 @@ import { z } from 'zod'
 
 export const Empty = z.object({}).strict()
 
+/** In rising order of risk: the intent engine ranks and raises levels by this order. */
 export const SafetyLevel = z.enum(['safe', 'caution', 'dangerous', 'critical'])
 export type SafetyLevel = z.infer<typeof SafetyLevel>
 

@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { def } from './base'
 
-const Strategy = z.enum(['latency', 'capacity', 'bandwidth', 'cost', 'intelligent'])
+export const Strategy = z.enum(['latency', 'capacity', 'bandwidth', 'cost', 'intelligent'])
 const Slice = z.enum(['eMBB', 'URLLC', 'mMTC'])
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, '1–128 letters, digits and . _ : -')
 export const DeploymentName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a deployment name is 1–63 lowercase letters, digits and -')
