@@ -89,7 +89,7 @@ describe('placement strategies (property tests)', () => {
     })
   }
 
-  for (const strategy of ['latency', 'capacity', 'bandwidth', 'cost'] as const) {
+  for (const strategy of STRATEGIES) {
     it(`${strategy}: the index returns exactly what a full scan and sort returns`, () => {
       fc.assert(
         fc.property(requirements, fc.integer({ min: 1, max: 8 }), (req, replicas) => expectFullScanAnswer(req, strategy, replicas)),
@@ -134,9 +134,10 @@ describe('placement after live changes', () => {
       const index = indexOf(fleet)
       // Requests most devices can meet, so that the answer depends on the live figures.
       const metro = fc.constantFrom(...METROS)
+      // With users near a metro (the walks around users), or none (the walks by RTT alone).
       const easyRequirements = fc
-        .tuple(metro, fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 4096 }), fc.integer({ min: 5, max: 120 }))
-        .map(([m, cpuMilli, memoryMb, maxLatencyMs]) => ({ cpuMilli, memoryMb, maxLatencyMs, origin: { lat: m.lat + 0.3, lon: m.lon - 0.2 } }))
+        .tuple(metro, fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 4096 }), fc.integer({ min: 5, max: 120 }), fc.boolean())
+        .map(([m, cpuMilli, memoryMb, maxLatencyMs, withUsers]): Requirements => ({ cpuMilli, memoryMb, maxLatencyMs, ...(withUsers ? { origin: { lat: m.lat + 0.3, lon: m.lon - 0.2 } } : {}) }))
       fc.assert(
         fc.property(fc.array(change, { maxLength: 100 }), easyRequirements, fc.integer({ min: 1, max: 4 }), (changes, req, replicas) => {
           // A placement first, so the orders exist before the changes reach them.
@@ -166,6 +167,24 @@ describe('placement explained', () => {
   const device = (id: string, over: Partial<Device>): Device => ({
     id, name: id, lat: 45, lon: 5, region: 'eu-west', cluster: 'a', tier: 'edge', cpuMilli: 4000, memoryMb: 8192, gpus: 0, gpuModel: null,
     bandwidthMbps: 100, slice: null, costPerHour: 0.1, state: 'online', load: 0, rttMs: 3, lastSeenMs: 0, source: 'api', usedCpuMilli: 0, usedMemoryMb: 0, gpuFree: [], ...over,
+  })
+
+  it('finds a device again once it is idle, with users and without', () => {
+    // A is farther from the users but faster and cheaper: busy it loses to B, idle it wins. C, beside
+    // A, is the best of their cell while A is busy, and loses to B either way.
+    const index = indexOf([
+      device('a', { lat: 47.5, lon: 5.5, bandwidthMbps: 10_000, costPerHour: 0.01, load: 0.95 }),
+      device('b', { lat: 45.6, lon: 5.6, costPerHour: 0.5 }),
+      device('c', { lat: 47.6, lon: 5.4, costPerHour: 0.6 }),
+    ])
+    const near = { origin: { lat: 45.5, lon: 5.5 }, maxLatencyMs: 40 }
+    const anywhere = { maxLatencyMs: 40 }
+    const winner = (req: Requirements) => index.place(req, { strategy: 'intelligent', replicas: 1 }).replicas[0].deviceId
+    expect([winner(near), winner(anywhere)]).toEqual(['b', 'b'])
+    const a = index.get('a')!
+    a.load = 0
+    index.refresh(a)
+    expect([winner(near), winner(anywhere)]).toEqual(['a', 'a'])
   })
 
   it('sends latency-tolerant work to the cloud and latency-critical work to the edge', () => {

@@ -5,12 +5,13 @@
  * hundreds of devices, not all of them. Scopes: per tier, with or without GPUs, in a region or
  * all, and per device class (size to a power of two, GPUs, model), so a class too small or too
  * dear for a request is skipped whole. Each scope ranks its devices by capacity and access RTT
- * (score buckets) and by bandwidth and price (sorted lists); each group of scopes also has a map
- * of 1° cells whose devices are grouped by RTT band and capacity level. Walks go best first and
- * stop as soon as nothing further can beat the replicas already found; around users they start at
- * the users' cell and widen. Every strategy returns exactly what a full scan and sort returns
- * (property tests hold them to it), except the weighted one without users, which ranks the union
- * of each objective's best. Ties break by device id, so equal inputs give equal placements.
+ * (score buckets) and by bandwidth and price (sorted lists). Each group of scopes (all classes)
+ * also has a map of 1° cells, whose devices are in bands of access RTT and in price, bandwidth and
+ * capacity order, for walks around users and scans within a latency budget, and the same bands
+ * fleet-wide for the weighted walk without users. Walks go best first and stop as soon as nothing
+ * further can beat the replicas already found; around users they start at the users' cell and
+ * widen. Every strategy returns exactly what a full scan and sort returns (property tests hold
+ * them to it). Ties break by device id, so equal inputs give equal placements.
  */
 import { accessRttMs, CELL_DEG, cellKey, cellLowerBoundKm, geoLatencyMs, KM_PER_RTT_MS } from './geo'
 import {
@@ -242,10 +243,13 @@ interface Ranked {
   score: number
 }
 
-/** Lower edges of the access-RTT bands inside a cell (ms). */
-const RTT_BANDS = [0, 1, 2, 4, 8, 16, 32, 64]
-const rttBand = (d: Device): number => {
-  const rtt = accessRttMs(d)
+/**
+ * Lower edges of the access-RTT bands inside a cell (ms): 1 ms wide where edge links sit, so the
+ * fastest link of a band is never far from a device's own.
+ */
+const RTT_BANDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 20, 24, 32, 48, 64, 96, 128]
+if (RTT_BANDS.length > 32) throw new Error('a cell keeps its occupied bands in a 32-bit mask')
+const rttBand = (rtt: number): number => {
   let band = 0
   while (band + 1 < RTT_BANDS.length && rtt >= RTT_BANDS[band + 1]) band++
   return band
@@ -253,76 +257,114 @@ const rttBand = (d: Device): number => {
 
 const byScoreThenId = (a: Ranked, b: Ranked): number => b.score - a.score || (a.device.id < b.device.id ? -1 : a.device.id > b.device.id ? 1 : 0)
 
-/** Live capacity in this many levels inside a cell, so a walk can bound it closer than "idle". */
-const CAPACITY_LEVELS = 4
-const capacityLevel = (d: Device): number => Math.min(CAPACITY_LEVELS - 1, Math.floor(capacityScore(d) * CAPACITY_LEVELS))
-/** The highest capacity score a device of a level can have. */
-const capacityCeiling = (level: number): number => (level + 1) / CAPACITY_LEVELS
-if (CAPACITY_LEVELS > 32) throw new Error('a cell keeps the levels of a band in a 32-bit mask')
+/** The weighted score without its latency term: what a device offers wherever the users are. */
+const intelligentStanding = (d: Device): number => intelligentStatic(d) + INTELLIGENT_WEIGHTS.capacity * capacityScore(d)
+
+/** A device in a grid, with the live figures a walk checks first (so most devices are passed over without reading them). */
+interface Standing extends Ranked {
+  /** intelligentStanding of the device. */
+  score: number
+  rttMs: number
+  /** Its RTT band in its cell. */
+  band: number
+  /** Where it sits in its grid's buckets (CellGrid.anywhere): which bucket, and where in it. */
+  bucket: number
+  slot: number
+}
 
 /**
- * The devices of one lat/lon cell in groups by access-RTT band and capacity level (so walks can
- * skip slow links and busy devices), each group best first by the static part of the weighted
- * score. A device moves between groups only when its RTT or capacity crosses an edge.
+ * The devices of one lat/lon cell, in the orders walks and scans read: in bands of access RTT, each
+ * best first by the weighted score without its latency term (so a walk bounds a band by its fastest
+ * link and its first device), and by price, bandwidth and capacity for budget scans. Live changes
+ * move a device inside its band, or to another band.
  */
 class Cell {
-  /** Group of band b and capacity level c at b × CAPACITY_LEVELS + c (kept only where walks around users look). */
-  readonly groups: Ranked[][]
-  /** Per RTT band, bit c is set when capacity level c has devices: a cell holds a handful of devices and walks look only at those groups. */
-  readonly levels: number[] = RTT_BANDS.map(() => 0)
-  private readonly where = new Map<Device, number>()
-  /** Where budget scans look (cells without groups): devices by price and by bandwidth, kept in order as they come and go. */
+  /** Devices of band b at b. */
+  readonly bands: Standing[][] = RTT_BANDS.map(() => [])
+  /** Bit b is set when band b has devices: a cell holds a handful of devices and walks look only at those bands. */
+  occupiedBands = 0
+  /** The best score without the latency term of any device here: a walk passes the cell on this alone when it cannot win. */
+  bestStanding = -Infinity
+  private readonly where = new Map<Device, Standing>()
+  /** Devices by price and by bandwidth, kept in order as they come and go. */
   private readonly byCost: Ranked[] = []
   private readonly byBandwidth: Ranked[] = []
   /** By live capacity: sorted when a scan asks after a change. */
   private byCapacity: Ranked[] | null = null
 
-  constructor(private readonly grouped: boolean) {
-    this.groups = grouped ? Array.from({ length: RTT_BANDS.length * CAPACITY_LEVELS }, () => []) : []
-  }
-
   get size(): number {
     return this.where.size
   }
 
-  /** Live figures of a device here changed (or it arrived): its capacity moved, and maybe its group. */
-  put(d: Device): void {
+  /** Live figures of a device here changed (or it arrived): its entry, up to date. */
+  put(d: Device): Standing {
     this.byCapacity = null
-    if (!this.grouped) {
-      if (this.where.has(d)) return
+    const rttMs = accessRttMs(d)
+    const band = rttBand(rttMs)
+    const score = intelligentStanding(d)
+    let entry = this.where.get(d)
+    if (!entry) {
       insertSorted(this.byCost, { device: d, score: costScore(d) })
       insertSorted(this.byBandwidth, { device: d, score: bandwidthScore(d) })
-      this.where.set(d, 0)
-      return
+      this.where.set(d, (entry = { device: d, score, rttMs, band, bucket: -1, slot: -1 }))
+      this.enter(entry)
+      this.rescored(-Infinity, score)
+      return entry
     }
-    const group = rttBand(d) * CAPACITY_LEVELS + capacityLevel(d)
-    const at = this.where.get(d)
-    if (at === group) return
-    if (at !== undefined) this.leave(this.groups[at], d, at)
-    insertSorted(this.groups[group], { device: d, score: intelligentStatic(d) })
-    this.levels[Math.floor(group / CAPACITY_LEVELS)] |= 1 << group % CAPACITY_LEVELS
-    this.where.set(d, group)
+    const list = this.bands[entry.band]
+    const i = list.indexOf(entry)
+    const old = entry.score
+    entry.score = score
+    entry.rttMs = rttMs
+    // Most heartbeats leave a device where it was: same band, still between its neighbours.
+    const inPlace = entry.band === band && (i === 0 || byScoreThenId(list[i - 1], entry) < 0) && (i === list.length - 1 || byScoreThenId(entry, list[i + 1]) < 0)
+    if (!inPlace) {
+      this.leave(entry, i)
+      entry.band = band
+      this.enter(entry)
+    }
+    this.rescored(old, score)
+    return entry
   }
 
-  remove(d: Device): void {
-    const at = this.where.get(d)
-    if (at === undefined) return
-    if (this.grouped) this.leave(this.groups[at], d, at)
-    else {
-      this.leave(this.byCost, d)
-      this.leave(this.byBandwidth, d)
-    }
+  /** The device left: its entry, or undefined when it was not here. */
+  remove(d: Device): Standing | undefined {
+    const entry = this.where.get(d)
+    if (!entry) return undefined
+    this.leave(entry, this.bands[entry.band].indexOf(entry))
+    dropFrom(this.byCost, d)
+    dropFrom(this.byBandwidth, d)
     this.where.delete(d)
     this.byCapacity = null
+    if (entry.score === this.bestStanding) this.updateBest()
+    return entry
   }
 
-  private leave(list: Ranked[], d: Device, group?: number): void {
-    const i = list.findIndex((entry) => entry.device === d)
-    if (i >= 0) list.splice(i, 1)
-    if (group !== undefined && list.length === 0) this.levels[Math.floor(group / CAPACITY_LEVELS)] &= ~(1 << group % CAPACITY_LEVELS)
+  private enter(entry: Standing): void {
+    insertSorted(this.bands[entry.band], entry)
+    this.occupiedBands |= 1 << entry.band
   }
 
-  /** The cell's devices best first by a figure (cells without groups). */
+  private leave(entry: Standing, i: number): void {
+    const list = this.bands[entry.band]
+    list.splice(i, 1)
+    if (list.length === 0) this.occupiedBands &= ~(1 << entry.band)
+  }
+
+  /** Keeps the cell's best an exact bound: raised at once, worked out again only when the best fell. */
+  private rescored(old: number, score: number): void {
+    if (score >= this.bestStanding) this.bestStanding = score
+    else if (old === this.bestStanding) this.updateBest()
+  }
+
+  /** A band's first device is its best, so the cell's best is the best of a few firsts. */
+  private updateBest(): void {
+    let best = -Infinity
+    for (let bits = this.occupiedBands; bits !== 0; bits &= bits - 1) best = Math.max(best, this.bands[lowestBit(bits)][0].score)
+    this.bestStanding = best
+  }
+
+  /** The cell's devices best first by a figure. */
   ranked(figure: RankedFigure): Ranked[] {
     if (figure === 'cost') return this.byCost
     if (figure === 'bandwidth') return this.byBandwidth
@@ -332,7 +374,7 @@ class Cell {
 }
 
 /** Insert keeping best-first order: a cell's lists are short. */
-function insertSorted(list: Ranked[], entry: Ranked): void {
+function insertSorted<T extends Ranked>(list: T[], entry: T): void {
   let lo = 0
   let hi = list.length
   while (lo < hi) {
@@ -343,14 +385,17 @@ function insertSorted(list: Ranked[], entry: Ranked): void {
   list.splice(lo, 0, entry)
 }
 
+/** Take a device out of a best-first list. */
+function dropFrom(list: Ranked[], d: Device): void {
+  const i = list.findIndex((entry) => entry.device === d)
+  if (i >= 0) list.splice(i, 1)
+}
+
 /**
- * Devices on the map: 1° cells, and bounds over every device that joined (a device leaving leaves
- * them loose, never wrong), so a whole grid of devices too small or too dear is skipped at once.
+ * Bounds over every device that joined (a device leaving leaves them loose, never wrong), so a set
+ * of devices too small or too dear is skipped at once.
  */
-class CellGrid {
-  readonly cells = new Map<number, Cell>()
-  /** `grouped`: cells keep their devices by RTT band and capacity level, for the walks around users. */
-  constructor(private readonly grouped: boolean) {}
+class FitBounds {
   private maxCpuMilli = 0
   private maxMemoryMb = 0
   private maxGpus = 0
@@ -378,35 +423,75 @@ class CellGrid {
     this.minCostPerHour = Math.min(this.minCostPerHour, d.costPerHour)
     if (d.gpuModel) this.gpuModels.add(d.gpuModel)
     this.maxIntelligentStatic = Math.max(this.maxIntelligentStatic, intelligentStatic(d))
+  }
+}
+
+/**
+ * A group's devices on the map, in 1° cells; and, for the weighted walk without users, all of them
+ * in buckets by RTT band and score without the latency term. A device's entry is the same object in
+ * its cell and its bucket, and knows its place in both, so a heartbeat moves it without a lookup.
+ */
+class CellGrid extends FitBounds {
+  readonly cells = new Map<number, Cell>()
+  /** Bucket (band b, score bucket s) at b × BUCKETS + s, made when first used; unordered inside. */
+  readonly anywhere: (Standing[] | undefined)[] = new Array(RTT_BANDS.length * BUCKETS)
+
+  override add(d: Device): void {
+    super.add(d)
     const key = cellKey(d.lat, d.lon)
     let cell = this.cells.get(key)
-    if (!cell) this.cells.set(key, (cell = new Cell(this.grouped)))
-    cell.put(d)
+    if (!cell) this.cells.set(key, (cell = new Cell()))
+    this.file(cell.put(d))
   }
 
   remove(d: Device): void {
     const key = cellKey(d.lat, d.lon)
     const cell = this.cells.get(key)
-    cell?.remove(d)
-    if (cell && cell.size === 0) this.cells.delete(key)
+    const entry = cell?.remove(d)
+    if (!cell || !entry) return
+    if (cell.size === 0) this.cells.delete(key)
+    this.unfile(entry)
   }
 
   /** Live figures of a device changed. */
   refresh(d: Device): void {
-    this.cells.get(cellKey(d.lat, d.lon))?.put(d)
+    const cell = this.cells.get(cellKey(d.lat, d.lon))
+    if (cell) this.file(cell.put(d))
+  }
+
+  /** Into the bucket of its band and score, unless it is there already. */
+  private file(entry: Standing): void {
+    const bucket = entry.band * BUCKETS + bucketOf(entry.score)
+    if (entry.bucket === bucket) return
+    if (entry.bucket >= 0) this.unfile(entry)
+    const list = (this.anywhere[bucket] ??= [])
+    entry.bucket = bucket
+    entry.slot = list.length
+    list.push(entry)
+  }
+
+  /** Out of its bucket: the last entry takes its slot. */
+  private unfile(entry: Standing): void {
+    const list = this.anywhere[entry.bucket]!
+    const last = list.pop()!
+    if (last !== entry) {
+      list[entry.slot] = last
+      last.slot = entry.slot
+    }
+    entry.bucket = -1
+    entry.slot = -1
   }
 }
 
 /**
- * All the indexes of one scope: the devices of one tier, with or without GPUs, in one region or
- * all, and of one class (what they can ever offer: their size to a power of two, GPUs, GPU model).
- * A class of small or expensive devices is skipped whole, instead of visited device by device.
+ * The rankings of one scope: the devices of one tier, with or without GPUs, in one region or all,
+ * and of one class (what they can ever offer: their size to a power of two, GPUs, GPU model). A
+ * class of small or expensive devices is skipped whole, instead of visited device by device.
  */
 class Scope {
   readonly devices = new Set<Device>()
   constructor(readonly kind: string) {}
-  /** Its cells, for a budget scan by price, bandwidth or capacity (the walks around users use the group's grid). */
-  readonly grid = new CellGrid(false)
+  readonly bounds = new FitBounds()
   readonly capacity = new ScoreBuckets(capacityScore)
   readonly bandwidth = new StaticRanking(bandwidthScore)
   readonly cost = new StaticRanking(costScore)
@@ -414,7 +499,7 @@ class Scope {
 
   add(d: Device): void {
     this.devices.add(d)
-    this.grid.add(d)
+    this.bounds.add(d)
     this.capacity.put(d)
     this.bandwidth.add(d)
     this.cost.add(d)
@@ -423,16 +508,14 @@ class Scope {
 
   remove(d: Device): void {
     this.devices.delete(d)
-    this.grid.remove(d)
     this.capacity.remove(d)
     this.bandwidth.remove(d)
     this.cost.remove(d)
     this.rtt.remove(d)
   }
 
-  /** Live figures changed: only the dynamic indexes move. */
+  /** Live figures changed: only the dynamic rankings move. */
   refresh(d: Device): void {
-    this.grid.refresh(d)
     this.capacity.put(d)
     this.rtt.put(d)
   }
@@ -491,7 +574,7 @@ export class DeviceIndex {
     const joined: (Scope | CellGrid)[] = []
     for (const group of [groupKey(d.tier, d.gpus > 0, null), groupKey(d.tier, d.gpus > 0, d.region)]) {
       let grid = this.grids.get(group)
-      if (!grid) this.grids.set(group, (grid = new CellGrid(true)))
+      if (!grid) this.grids.set(group, (grid = new CellGrid()))
       grid.add(d)
       joined.push(grid)
       const key = `${group}|${kind}`
@@ -606,7 +689,7 @@ export class DeviceIndex {
   private scopesFor(tier: Tier, req: Requirements): Scope[] {
     const gpu = (req.gpus ?? 0) > 0 ? [true] : [false, true]
     const scopes: Scope[] = []
-    for (const g of gpu) for (const scope of this.groups.get(groupKey(tier, g, req.region ?? null)) ?? []) if (scope.grid.mayFit(req)) scopes.push(scope)
+    for (const g of gpu) for (const scope of this.groups.get(groupKey(tier, g, req.region ?? null)) ?? []) if (scope.bounds.mayFit(req)) scopes.push(scope)
     return scopes
   }
 
@@ -640,21 +723,16 @@ export class DeviceIndex {
       const grids = this.gridsFor(scan.tier!, scan.req)
       return strategy === 'intelligent' ? bestIntelligentAround(grids, order, scan, origin, k, counted) : bestLatencyAround(grids, order, scan, origin, k, counted)
     }
-    if (strategy === 'intelligent') {
-      // Exact per objective, then weighed: the union of each objective's best is where a balanced winner is.
-      const pool = Math.max(8, 2 * k)
-      const union = new Map<string, Device>()
-      for (const objective of ['latency', 'capacity', 'bandwidth', 'cost'] as const) {
-        for (const c of this.best(scopes, scan, objective, pool, counted)) union.set(c.device.id, c.device)
-      }
-      const top = new TopK(k)
-      for (const d of union.values()) {
-        const est = estimate(d, scan.req).total
-        top.offer({ device: d, estimatedMs: est, score: rank(d, est, 'intelligent') })
-      }
-      return top.items
-    }
+    if (strategy === 'intelligent') return bestIntelligentAnywhere(this.gridsFor(scan.tier!, scan.req), scan, k, counted)
     const top = new TopK(k)
+    if (strategy !== 'latency' && origin && maxLatencyMs !== undefined) {
+      // A budget around the users leaves few devices: look at the cells within reach, each best first.
+      const near = cellsWithinReach(this.gridsFor(scan.tier!, scan.req), order, maxLatencyMs, k, scopes)
+      if (near) {
+        bestInCells(near, top, scan, origin, maxLatencyMs, strategy, counted)
+        return top.items
+      }
+    }
     // Distance costs a haversine: only worked out when a budget or the ranking needs it.
     const needsLatency = strategy === 'latency' || maxLatencyMs !== undefined
     const visit = (d: Device) => {
@@ -671,10 +749,7 @@ export class DeviceIndex {
     const beaten = (score: number, d: Device) => top.full && !outranks(score, d, top.worst!)
     for (const scope of scopes) {
       if (strategy === 'latency') scope.rtt.walk(visit, done)
-      else if (origin && maxLatencyMs !== undefined && scanCellsIsCheaper(scope, order, maxLatencyMs, k)) {
-        // A budget around the users leaves few devices: look at the cells within reach, each best first.
-        bestInCells(scope, order, top, scan, origin, maxLatencyMs, strategy, counted)
-      } else if (strategy === 'capacity') scope.capacity.walk(visit, done)
+      else if (strategy === 'capacity') scope.capacity.walk(visit, done)
       else scope[strategy].walk(visit, beaten)
     }
     return top.items
@@ -788,23 +863,37 @@ function cellCentre(key: number): { lat: number; lon: number } {
   return { lat: Math.floor(key / cols) * CELL_DEG - 90 + CELL_DEG / 2, lon: (key % cols) * CELL_DEG - 180 + CELL_DEG / 2 }
 }
 
+/** A cell within a budget, and how near the users its nearest point can be. */
+interface CellNear {
+  cell: Cell
+  geoMs: number
+}
+
 /**
- * Whether looking at the cells within a budget beats walking the scope's index. The walk finds a
- * device within reach about once per (scope ÷ within reach) visits, and needs k of them; the cells
- * cost one look each plus the devices placed. Once the cells cost more they always will (more cells
- * only add to it), so counting stops there.
+ * The groups' cells within a budget, nearest first, when looking at them beats walking the scopes'
+ * rankings (null otherwise). A walk finds a device within reach about once per (scopes ÷ within
+ * reach) visits, and needs k of them; the cells cost one look each plus the devices placed. Once
+ * the cells cost more they always will (more cells only add to it), so counting stops there.
  */
-function scanCellsIsCheaper(scope: Scope, order: CellDistance[], budget: number, k: number): boolean {
-  const walk = (k + 1) * scope.devices.size
+function cellsWithinReach(grids: CellGrid[], order: CellDistance[], budget: number, k: number, scopes: Scope[]): CellNear[] | null {
+  let ranked = 0
+  for (const scope of scopes) ranked += scope.devices.size
+  const walk = (k + 1) * ranked
+  const near: CellNear[] = []
   let within = 0
   let looks = k
   for (const { key, geoMs } of order) {
     if (geoMs > budget) break
-    looks++
-    within += scope.grid.cells.get(key)?.size ?? 0
-    if (looks * Math.max(1, within) >= walk) return false
+    for (const grid of grids) {
+      looks++
+      const cell = grid.cells.get(key)
+      if (!cell) continue
+      within += cell.size
+      near.push({ cell, geoMs })
+    }
+    if (looks * Math.max(1, within) >= walk) return null
   }
-  return true
+  return near
 }
 
 /** Bounds are compared with this much slack: a sum in another order may differ in the last bit. */
@@ -816,11 +905,8 @@ const SLACK = 1e-9
  * cell is skipped as soon as its best remaining device cannot beat the k-th found, and the
  * distance (a haversine) is worked out only for a device that still could.
  */
-function bestInCells(scope: Scope, order: CellDistance[], top: TopK, scan: Scan, origin: GeoPoint, budget: number, figure: 'capacity' | 'bandwidth' | 'cost', counted: () => void): void {
-  for (const { key, geoMs } of order) {
-    if (geoMs > budget) break
-    const cell = scope.grid.cells.get(key)
-    if (!cell) continue
+function bestInCells(near: CellNear[], top: TopK, scan: Scan, origin: GeoPoint, budget: number, figure: 'capacity' | 'bandwidth' | 'cost', counted: () => void): void {
+  for (const { cell, geoMs } of near) {
     // The figure is the score itself, ties in id order: the first that cannot win ends the cell.
     const list = cell.ranked(figure)
     for (let i = 0; i < list.length; i++) {
@@ -837,11 +923,11 @@ function bestInCells(scope: Scope, order: CellDistance[], top: TopK, scan: Scan,
 
 /**
  * The k best devices for the weighted score around users, exactly. Each grid's cells come nearest
- * first (within the budget, if any). Inside a cell, a group's devices come by the static part of
- * their score, and a group is left as soon as its next device, at the cell's nearest point with the
- * fastest RTT of its band and the highest capacity of its level, cannot beat the k-th found; a grid
- * is left as soon as its best device could not at the next cell's distance. The latency term falls
- * with distance, so the walk stays near the users however large the fleet.
+ * first (within the budget, if any). Inside a cell, a band's devices come by their score without
+ * the latency term, and a band is left as soon as its next device, at the cell's nearest point with
+ * the fastest RTT of the band, cannot beat the k-th found; a grid is left as soon as its best
+ * device could not at the next cell's distance. The latency term falls with distance, so the walk
+ * stays near the users however large the fleet.
  */
 function bestIntelligentAround(grids: CellGrid[], order: CellDistance[], scan: Scan, origin: GeoPoint, k: number, counted: () => void): Candidate[] {
   const top = new TopK(k)
@@ -853,29 +939,61 @@ function bestIntelligentAround(grids: CellGrid[], order: CellDistance[], scan: S
       if (geoMs > budget || grid.maxIntelligentStatic + W.capacity + W.latency * latencyScore(geoMs) < worst) break
       const cell = grid.cells.get(key)
       if (!cell) continue
-      for (let band = 0; band < RTT_BANDS.length; band++) {
-        const levels = cell.levels[band]
-        if (levels === 0) continue
+      // Bands fastest first: once a band's fastest link cannot win, slower ones cannot either.
+      for (let bits = cell.occupiedBands; bits !== 0; bits &= bits - 1) {
+        const band = lowestBit(bits)
+        if (geoMs + RTT_BANDS[band] > budget) break
         const fastest = W.latency * latencyScore(geoMs + RTT_BANDS[band])
-        if (geoMs + RTT_BANDS[band] > budget || grid.maxIntelligentStatic + W.capacity + fastest < worst) break
-        for (let level = CAPACITY_LEVELS - 1; level >= 0; level--) {
-          if ((levels & (1 << level)) === 0) continue
-          const ceiling = fastest + W.capacity * capacityCeiling(level)
-          if (grid.maxIntelligentStatic + ceiling < worst) break
-          for (const { device, score } of cell.groups[band * CAPACITY_LEVELS + level]) {
-            if (score + ceiling < worst) break
-            counted()
-            const rtt = accessRttMs(device)
-            if (geoMs + rtt > budget || score + W.capacity * capacityScore(device) + W.latency * latencyScore(geoMs + rtt) < worst) continue
-            if (breaks(device, scan, 0) !== null) continue
-            const est = geoLatencyMs(origin, device) + rtt
-            if (est > budget) continue
-            const exact = rank(device, est, 'intelligent')
-            if (top.full && !outranks(exact, device, top.worst!)) continue
-            top.offer({ device, estimatedMs: est, score: exact })
-            if (top.full) worst = top.worst!.score - SLACK
-          }
-          }
+        if (cell.bestStanding + fastest < worst) break
+        for (const { device, score, rttMs } of cell.bands[band]) {
+          if (score + fastest < worst) break
+          counted()
+          if (geoMs + rttMs > budget || score + W.latency * latencyScore(geoMs + rttMs) < worst) continue
+          if (breaks(device, scan, 0) !== null) continue
+          const est = geoLatencyMs(origin, device) + rttMs
+          if (est > budget) continue
+          const exact = rank(device, est, 'intelligent')
+          if (top.full && !outranks(exact, device, top.worst!)) continue
+          top.offer({ device, estimatedMs: est, score: exact })
+          if (top.full) worst = top.worst!.score - SLACK
+        }
+      }
+    }
+  }
+  return top.items
+}
+
+/**
+ * The k best devices for the weighted score without users (the latency term is the access RTT's),
+ * exactly. Each grid's bands come fastest first, each band's devices by buckets of their score
+ * without the latency term; a band is left as soon as its next bucket, with the band's fastest
+ * RTT, cannot beat the k-th found, and a grid as soon as its next band could not.
+ */
+function bestIntelligentAnywhere(grids: CellGrid[], scan: Scan, k: number, counted: () => void): Candidate[] {
+  const top = new TopK(k)
+  const budget = scan.req.maxLatencyMs ?? Infinity
+  const W = INTELLIGENT_WEIGHTS
+  let worst = -Infinity
+  for (const grid of grids) {
+    const first = bucketOf(grid.maxIntelligentStatic + W.capacity)
+    for (let band = 0; band < RTT_BANDS.length; band++) {
+      if (RTT_BANDS[band] > budget) break
+      const fastest = W.latency * latencyScore(RTT_BANDS[band])
+      if (grid.maxIntelligentStatic + W.capacity + fastest < worst) break
+      for (let bucket = first; bucket < BUCKETS; bucket++) {
+        // The best score a bucket can hold, with the band's fastest link.
+        if (1 - bucket / BUCKETS + fastest < worst) break
+        const list = grid.anywhere[band * BUCKETS + bucket]
+        if (list === undefined) continue
+        for (const { device, score, rttMs } of list) {
+          if (score + fastest < worst) continue
+          counted()
+          if (rttMs > budget || score + W.latency * latencyScore(rttMs) < worst || breaks(device, scan, 0) !== null) continue
+          const exact = rank(device, rttMs, 'intelligent')
+          if (top.full && !outranks(exact, device, top.worst!)) continue
+          top.offer({ device, estimatedMs: rttMs, score: exact })
+          if (top.full) worst = top.worst!.score - SLACK
+        }
       }
     }
   }
@@ -896,15 +1014,13 @@ function bestLatencyAround(grids: CellGrid[], order: CellDistance[], scan: Scan,
       if (geoMs > budget || latencyScore(geoMs) < worst) break
       const cell = grid.cells.get(key)
       if (!cell) continue
-      for (let band = 0; band < RTT_BANDS.length; band++) {
+      for (let bits = cell.occupiedBands; bits !== 0; bits &= bits - 1) {
+        const band = lowestBit(bits)
         if (geoMs + RTT_BANDS[band] > budget || latencyScore(geoMs + RTT_BANDS[band]) < worst) break
-        if (cell.levels[band] === 0) continue
-        for (let group = band * CAPACITY_LEVELS; group < (band + 1) * CAPACITY_LEVELS; group++)
-          for (const { device } of cell.groups[group]) {
+        for (const { device, rttMs } of cell.bands[band]) {
           counted()
-          const rtt = accessRttMs(device)
-          if (geoMs + rtt > budget || latencyScore(geoMs + rtt) < worst || breaks(device, scan, 0) !== null) continue
-          const est = geoLatencyMs(origin, device) + rtt
+          if (geoMs + rttMs > budget || latencyScore(geoMs + rttMs) < worst || breaks(device, scan, 0) !== null) continue
+          const est = geoLatencyMs(origin, device) + rttMs
           if (est > budget) continue
           const score = latencyScore(est)
           if (top.full && !outranks(score, device, top.worst!)) continue
@@ -916,6 +1032,9 @@ function bestLatencyAround(grids: CellGrid[], order: CellDistance[], scan: Scan,
   }
   return top.items
 }
+
+/** The index of the lowest set bit. */
+const lowestBit = (bits: number): number => 31 - Math.clz32(bits & -bits)
 
 /** Round-robin over clusters in score order, so a deployment spans as many clusters as fit. */
 function spreadOverClusters(candidates: Candidate[], wanted: number): Candidate[] {
@@ -962,13 +1081,7 @@ function explain(c: Candidate, replica: number, strategy: Strategy, req: Require
   const d = c.device
   const est = estimate(d, req)
   const score = breakdown(d, est.total, strategy)
-  const why: Record<Strategy, string> = {
-    latency: `lowest latency (${est.total.toFixed(1)} ms${req.origin ? `: ${est.geoMs.toFixed(1)} ms distance + ${est.rttMs.toFixed(1)} ms RTT` : ' RTT'})`,
-    capacity: `most free capacity (${Math.round(capacityScore(d) * 100)}% after load ${Math.round(d.load * 100)}%)`,
-    bandwidth: `highest bandwidth (${d.bandwidthMbps} Mbps${req.dataSizeMb ? `, ${((req.dataSizeMb * 8) / Math.max(1, d.bandwidthMbps)).toFixed(1)} s for ${req.dataSizeMb} MB` : ''})`,
-    cost: `cheapest ($${d.costPerHour.toFixed(2)}/h)`,
-    intelligent: `best weighted score ${score.total.toFixed(2)} (latency ${score.latency.toFixed(2)}, capacity ${score.capacity.toFixed(2)}, bandwidth ${score.bandwidth.toFixed(2)}, cost ${score.cost.toFixed(2)})`,
-  }
+  const why = strategyReason(strategy, d, req, est, score)
   const tierWhy =
     d.tier === 'cloud'
       ? `latency budget ${req.maxLatencyMs === undefined ? 'unset' : `${req.maxLatencyMs} ms`} > ${EDGE_LATENCY_LIMIT_MS} ms, so cloud`
@@ -987,7 +1100,23 @@ function explain(c: Candidate, replica: number, strategy: Strategy, req: Require
     estimatedLatencyMs: round2(est.total),
     latency: { geoMs: round2(est.geoMs), rttMs: round2(est.rttMs) },
     score: { latency: round3(score.latency), capacity: round3(score.capacity), bandwidth: round3(score.bandwidth), cost: round3(score.cost), total: round3(score.total) },
-    reason: `${d.name} (${d.region}/${d.cluster}): ${why[strategy]}; ${tierWhy}; ${scanned} devices examined`,
+    reason: `${d.name} (${d.region}/${d.cluster}): ${why}; ${tierWhy}; ${scanned} devices examined`,
+  }
+}
+
+/** Why the device won under the strategy: only the one sentence the reason shows is formatted. */
+function strategyReason(strategy: Strategy, d: Device, req: Requirements, est: ReturnType<typeof estimate>, score: ScoreBreakdown): string {
+  switch (strategy) {
+    case 'latency':
+      return `lowest latency (${est.total.toFixed(1)} ms${req.origin ? `: ${est.geoMs.toFixed(1)} ms distance + ${est.rttMs.toFixed(1)} ms RTT` : ' RTT'})`
+    case 'capacity':
+      return `most free capacity (${Math.round(capacityScore(d) * 100)}% after load ${Math.round(d.load * 100)}%)`
+    case 'bandwidth':
+      return `highest bandwidth (${d.bandwidthMbps} Mbps${req.dataSizeMb ? `, ${((req.dataSizeMb * 8) / Math.max(1, d.bandwidthMbps)).toFixed(1)} s for ${req.dataSizeMb} MB` : ''})`
+    case 'cost':
+      return `cheapest ($${d.costPerHour.toFixed(2)}/h)`
+    case 'intelligent':
+      return `best weighted score ${score.total.toFixed(2)} (latency ${score.latency.toFixed(2)}, capacity ${score.capacity.toFixed(2)}, bandwidth ${score.bandwidth.toFixed(2)}, cost ${score.cost.toFixed(2)})`
   }
 }
 
