@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { evaluate, parseLabelled, recogniseOffline, toIntent } from '../intent'
+import { evaluate, parseLabelled, parseOffline } from '../intent'
 import { percentile, round } from './stats'
 
 const SET = fileURLToPath(new URL('../intent/testdata/intents.jsonl', import.meta.url))
@@ -38,7 +38,7 @@ function timeEach(texts: string[], run: (t: string) => unknown): number[] {
 export async function intentBench(): Promise<Record<string, unknown>> {
   const set = parseLabelled(readFileSync(SET, 'utf8'))
   const texts = set.map((s) => s.text)
-  const parse = (t: string) => toIntent(t, recogniseOffline(t), 'offline')
+  const parse = (t: string) => parseOffline(t)
   for (let i = 0; i < 5; i++) timeEach(texts, parse) // warm up
   const times: number[] = []
   for (let i = 0; i < 10; i++) times.push(...timeEach(texts, parse))

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander'
 import type { ExecutionReportView, IntentView } from '../api/contract'
 import type { CallContext } from '../api/dispatch'
 import type { Host } from '../host'
-import { evaluate, parseLabelled, recogniseOffline, toIntent } from '../intent'
+import { evaluate, parseLabelled, parseOffline } from '../intent'
 import { call, printJson, withHost } from './shared'
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`)
@@ -45,7 +45,7 @@ export function registerIntentCommands(program: Command): void {
       } catch (err) {
         throw new CommanderError(2, 'dwcp.usage', `${file}: ${(err as Error).message}`)
       }
-      const report = evaluate(set, (t) => toIntent(t, recogniseOffline(t), 'offline'))
+      const report = evaluate(set, (t) => parseOffline(t))
       if (o.json) return printJson(report)
       out(`${report.n} requests: type ${(report.type_accuracy * 100).toFixed(1)} %, safety ${(report.safety_accuracy * 100).toFixed(1)} %, parameters ${(report.param_accuracy * 100).toFixed(1)} %`)
       for (const [type, r] of Object.entries(report.per_type)) out(`  ${type.padEnd(9)} ${String(r.n).padStart(4)}  type ${(r.type_accuracy * 100).toFixed(0)} %  safety ${(r.safety_accuracy * 100).toFixed(0)} %`)

@@ -1,6 +1,5 @@
 /** The intent engine's public face (issue #8): requests in words → typed, safety-rated intents. */
-export { recogniseOffline } from './offline'
-export { toIntent } from './intent'
+export { parseOffline } from './intent'
 export { evaluate, parseLabelled } from './evaluate'
 export { IntentEngine, DEFAULT_INTENT_SETTINGS, type IntentSettings } from './engine'
 export { IntentError } from './errors'

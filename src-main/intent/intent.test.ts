@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { evaluate, parseLabelled, recogniseOffline, toIntent } from '.'
+import { evaluate, parseLabelled, parseOffline } from '.'
 
-const offline = (text: string, lastTarget?: string) => toIntent(text, recogniseOffline(text, lastTarget ? { lastTarget } : {}), 'offline')
+const offline = (text: string, lastTarget?: string) => parseOffline(text, lastTarget ? { lastTarget } : {})
 const set = (name: string) => parseLabelled(readFileSync(fileURLToPath(new URL(`./testdata/${name}.jsonl`, import.meta.url)), 'utf8'))
 
 describe('the offline parser', () => {

@@ -2,9 +2,10 @@
  * From a recogniser's answer to an Intent: the safety level and confirmation by our rules, the plan
  * and the commands. Whatever recognised the request, this is where its consequences are decided.
  */
+import { recogniseOffline } from './offline'
 import { planFor } from './plan'
 import { decideSafety, DEFAULT_PRODUCTION_PATTERNS, isProduction, needsConfirmation } from './safety'
-import type { Intent, Recognised } from './types'
+import type { ConversationContext, Intent, Recognised } from './types'
 
 export interface IntentRules {
   /** Target names (and request texts) that mean production: they raise safety one level. */
@@ -28,4 +29,9 @@ export function toIntent(text: string, recognised: Recognised, recogniser: Inten
     recogniser,
     text,
   }
+}
+
+/** Words to an intent by the offline parser alone (no model, no network), under the default rules. */
+export function parseOffline(text: string, context: ConversationContext = {}): Intent {
+  return toIntent(text, recogniseOffline(text, context), 'offline')
 }
