@@ -1,7 +1,7 @@
 import { useToasts } from '../stores/toasts'
 import { Icon } from './Icon'
 
-/** Failed calls and short confirmations, bottom right, each dismissible. */
+/** Failed calls and short confirmations, top right, each dismissible. */
 export function Toasts() {
   const toasts = useToasts((s) => s.toasts)
   const dismiss = useToasts((s) => s.dismiss)
