@@ -138,8 +138,11 @@ interface Candidate {
 }
 
 const better = (a: Candidate, b: Candidate): boolean => a.score > b.score || (a.score === b.score && a.device.id < b.device.id)
-/** Whether a device with this score would rank above candidate b (no object made: this runs per device). */
+/** Whether a device with this score would rank above candidate b. */
 const outranks = (score: number, d: Device, b: Candidate): boolean => score > b.score || (score === b.score && d.id < b.device.id)
+
+/** Bounds are compared with this much slack: a sum in another order may differ in the last bit. */
+const SLACK = 1e-9
 
 /** The k best candidates, best first. */
 class TopK {
@@ -158,6 +161,17 @@ class TopK {
     while (i > 0 && better(c, this.items[i - 1])) i--
     this.items.splice(i, 0, c)
     if (this.items.length > this.k) this.items.pop()
+  }
+  /** Whether a device with this score would get in (no object made: this runs per device). */
+  admits(score: number, d: Device): boolean {
+    return !this.full || outranks(score, d, this.worst!)
+  }
+  consider(device: Device, estimatedMs: number, score: number): void {
+    if (this.admits(score, device)) this.offer({ device, estimatedMs, score })
+  }
+  /** What a bound must reach for anything it bounds to get in, less the slack (-Infinity until full). */
+  get bar(): number {
+    return this.full ? this.worst!.score - SLACK : -Infinity
   }
 }
 
@@ -742,11 +756,10 @@ export class DeviceIndex {
       const est = needsLatency ? geoLatencyMs(origin, d) + accessRttMs(d) : 0
       if (maxLatencyMs !== undefined && est > maxLatencyMs) return
       const score = rank(d, est, strategy)
-      if (top.full && !outranks(score, d, top.worst!)) return
-      top.offer({ device: d, estimatedMs: est, score })
+      top.consider(d, est, score)
     }
     const done = (bestRemaining: number) => top.full && top.worst!.score > bestRemaining
-    const beaten = (score: number, d: Device) => top.full && !outranks(score, d, top.worst!)
+    const beaten = (score: number, d: Device) => !top.admits(score, d)
     for (const scope of scopes) {
       if (strategy === 'latency') scope.rtt.walk(visit, done)
       else if (strategy === 'capacity') scope.capacity.walk(visit, done)
@@ -896,9 +909,6 @@ function cellsWithinReach(grids: CellGrid[], order: CellDistance[], budget: numb
   return near
 }
 
-/** Bounds are compared with this much slack: a sum in another order may differ in the last bit. */
-const SLACK = 1e-9
-
 /**
  * The best devices within the budget for a strategy whose score does not depend on distance
  * (capacity, bandwidth, cost), into `top`. Inside a cell devices come best first, so the rest of a
@@ -911,7 +921,7 @@ function bestInCells(near: CellNear[], top: TopK, scan: Scan, origin: GeoPoint, 
     const list = cell.ranked(figure)
     for (let i = 0; i < list.length; i++) {
       const { device, score } = list[i]
-      if (top.full && !outranks(score, device, top.worst!)) break
+      if (!top.admits(score, device)) break
       counted()
       const rtt = accessRttMs(device)
       if (geoMs + rtt > budget || breaks(device, scan, 0) !== null) continue
@@ -952,10 +962,8 @@ function bestIntelligentAround(grids: CellGrid[], order: CellDistance[], scan: S
           if (breaks(device, scan, 0) !== null) continue
           const est = geoLatencyMs(origin, device) + rttMs
           if (est > budget) continue
-          const exact = rank(device, est, 'intelligent')
-          if (top.full && !outranks(exact, device, top.worst!)) continue
-          top.offer({ device, estimatedMs: est, score: exact })
-          if (top.full) worst = top.worst!.score - SLACK
+          top.consider(device, est, rank(device, est, 'intelligent'))
+          worst = top.bar
         }
       }
     }
@@ -989,10 +997,8 @@ function bestIntelligentAnywhere(grids: CellGrid[], scan: Scan, k: number, count
           if (score + fastest < worst) continue
           counted()
           if (rttMs > budget || score + W.latency * latencyScore(rttMs) < worst || breaks(device, scan, 0) !== null) continue
-          const exact = rank(device, rttMs, 'intelligent')
-          if (top.full && !outranks(exact, device, top.worst!)) continue
-          top.offer({ device, estimatedMs: rttMs, score: exact })
-          if (top.full) worst = top.worst!.score - SLACK
+          top.consider(device, rttMs, rank(device, rttMs, 'intelligent'))
+          worst = top.bar
         }
       }
     }
@@ -1022,10 +1028,8 @@ function bestLatencyAround(grids: CellGrid[], order: CellDistance[], scan: Scan,
           if (geoMs + rttMs > budget || latencyScore(geoMs + rttMs) < worst || breaks(device, scan, 0) !== null) continue
           const est = geoLatencyMs(origin, device) + rttMs
           if (est > budget) continue
-          const score = latencyScore(est)
-          if (top.full && !outranks(score, device, top.worst!)) continue
-          top.offer({ device, estimatedMs: est, score })
-          if (top.full) worst = top.worst!.score - SLACK
+          top.consider(device, est, latencyScore(est))
+          worst = top.bar
         }
       }
     }
