@@ -14,6 +14,8 @@ export interface CachedModule {
   /** The module's own bytes (their length is what the cache counts), kept so a console can send them to the agents that run it. */
   source: Uint8Array
   capPages: number
+  /** What one instance may hold in the engine's heap at most (tables, globals, element segments); 0 for a component. */
+  heapBytes: number
   exports: string[]
   /** A WASI command (exports _start): runs once per instance. */
   isCommand: boolean

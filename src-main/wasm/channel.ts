@@ -6,6 +6,8 @@
  * (modules, WASI runs, large byte buffers) goes through a MessagePort, which the worker drains
  * synchronously (receiveMessageOnPort) when woken with OP_MESSAGES.
  */
+import type { ModuleLimits } from './binary'
+
 export const CONTROL_INTS = 16
 export const NUMBERS = 16 // 8 arguments, 8 results
 export const BYTES_OFFSET = CONTROL_INTS * 4 + NUMBERS * 8
@@ -38,7 +40,7 @@ export const OP_BYTES = 3
 export const OK = 0
 export const FAILED = 1
 
-export const ERROR_KINDS = ['trap', 'memory', 'bad_request', 'not_found', 'limit', 'import'] as const
+export const ERROR_KINDS = ['trap', 'memory', 'bad_request', 'not_found', 'limit', 'import', 'stack'] as const
 
 export interface Channel {
   control: Int32Array
@@ -67,7 +69,7 @@ export type WorkerRequest =
   | { id: number; type: 'bind'; key: string; exportName: string }
   | { id: number; type: 'call'; key: string; exportName: string; args: number[]; input?: Uint8Array; fresh?: boolean }
   | { id: number; type: 'wasi'; key: string; module: WebAssembly.Module; capPages: number; invoke?: string; args: string[]; env: Record<string, string>; preopens: Record<string, string>; stdio: WasiStdio }
-  | { id: number; type: 'component-load'; key: string; dir: string; imports: string[]; capPages: number }
+  | { id: number; type: 'component-load'; key: string; dir: string; imports: string[]; capPages: number; limits: ModuleLimits }
   | { id: number; type: 'component-call'; key: string; exportName: string; args: (number | string)[] }
   | { id: number; type: 'drop'; key: string }
   | { id: number; type: 'stats' }

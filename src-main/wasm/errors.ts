@@ -4,6 +4,7 @@ export type WasmErrorKind =
   | 'import' // needs something the pool does not offer
   | 'limit' // a limit of the pool or the tenant (tables, instances, sizes)
   | 'memory' // memory limit exceeded
+  | 'stack' // stack overflow (recursion too deep)
   | 'timeout' // time limit exceeded
   | 'trap' // the module trapped
   | 'not_found' // unknown module, export or built-in

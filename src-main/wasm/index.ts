@@ -6,4 +6,4 @@ export { WasmPool, type ExecuteRequest, type ExecuteResult, type ModuleRef, type
 export { WasmError, type WasmErrorKind } from './errors'
 export { WasmMetrics } from './metrics'
 export { BUILTIN_WORKLOADS, builtinWorkload, type BuiltinWorkload } from './builtins'
-export { MAX_TABLE_ELEMENTS } from './binary'
+export { DEFAULT_MODULE_LIMITS, type ModuleLimits } from './binary'

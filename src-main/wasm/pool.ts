@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, sep } from 'node:path'
-import { binaryKind, capMemory, checkLayout, PAGE_BYTES, readLayout } from './binary'
+import { binaryKind, capModule, checkLayout, checkModuleSize, DEFAULT_MODULE_LIMITS, engineHeapBytes, mib, PAGE_BYTES, readLayout, type ModuleLimits } from './binary'
 import { builtinBytes, builtinWorkload } from './builtins'
 import { ModuleCache, type CachedModule } from './cache'
 import { ComponentStore } from './components'
@@ -66,7 +66,18 @@ export interface WasmPoolOptions {
   defaultTimeoutMs?: number
   maxTimeoutMs?: number
   maxInstancesPerTenant?: number
+  /** Instances held by all tenants together. */
+  maxInstances?: number
+  /** Worker threads of all tenants together; idle workers of the least recently used tenant make room. */
+  maxWorkers?: number
+  /**
+   * What all instances together may hold in the engine's heap — tables (at their capped maximum),
+   * globals, element segments — counted from what each module declares (memories are under memoryMb).
+   */
+  heapBudgetMb?: number
   maxConcurrentPerTenant?: number
+  /** What one module may declare (module size, functions, tables, memories, globals, element segments). */
+  moduleLimits?: Partial<ModuleLimits>
   /** Directory for captured WASI output (default: the system temp folder). */
   scratchDir?: string
   /** Where transpiled components are kept by content hash (default: <scratchDir>/components). */
@@ -95,7 +106,8 @@ export class WasmPool {
   private readonly tenants = new Map<string, Tenant>()
   /** Host directories preopened so far, by real path, with the tenant that owns each. */
   private readonly preopenOwners = new Map<string, string>()
-  private readonly options: Required<Omit<WasmPoolOptions, 'metrics' | 'scratchDir' | 'componentsDir'>> & { scratchDir: string }
+  private readonly options: Required<Omit<WasmPoolOptions, 'metrics' | 'scratchDir' | 'componentsDir' | 'moduleLimits'>> & { scratchDir: string }
+  private readonly moduleLimits: ModuleLimits
   private readonly components: ComponentStore
   private closed = false
 
@@ -108,9 +120,13 @@ export class WasmPool {
       defaultTimeoutMs: options.defaultTimeoutMs ?? 5_000,
       maxTimeoutMs: options.maxTimeoutMs ?? 600_000,
       maxInstancesPerTenant: options.maxInstancesPerTenant ?? 2_000,
+      maxInstances: options.maxInstances ?? 10_000,
+      maxWorkers: options.maxWorkers ?? 64,
+      heapBudgetMb: options.heapBudgetMb ?? 1024,
       maxConcurrentPerTenant: options.maxConcurrentPerTenant ?? 64,
       scratchDir: options.scratchDir ?? tmpdir(),
     }
+    this.moduleLimits = { ...DEFAULT_MODULE_LIMITS, ...options.moduleLimits }
     this.cache = new ModuleCache(this.options.cacheBytes)
     this.components = new ComponentStore(options.componentsDir ?? join(this.options.scratchDir, 'dwcp-components'))
     this.metrics = options.metrics ?? new WasmMetrics()
@@ -150,6 +166,7 @@ export class WasmPool {
     if (this.instancesOf(tenant) - this.instancesOfKey(tenant, entry.key) + wanted > this.options.maxInstancesPerTenant) {
       throw new WasmError('limit', `tenant "${tenant.name}" may hold at most ${this.options.maxInstancesPerTenant} instances`)
     }
+    this.checkPoolInstances(wanted - this.instancesOfKey(tenant, entry.key), entry)
     // Spread over the tenant's workers.
     while (tenant.workers.filter((w) => w.alive).length < Math.min(this.options.maxWorkersPerTenant, wanted)) this.spawn(tenant)
     const workers = tenant.workers.filter((w) => w.alive)
@@ -159,6 +176,7 @@ export class WasmPool {
         if (!entry.module) throw new WasmError('bad_request', 'components are instantiated on their first call, not pre-warmed')
         const count = (await worker.request({ type: 'load', key: entry.key, module: entry.module, capPages: entry.capPages, instances: share }, this.options.maxTimeoutMs)) as number
         worker.loaded.set(entry.key, count)
+        worker.heapPerInstance.set(entry.key, entry.heapBytes)
       }),
     )
     return { tenant: tenant.name, instances: this.instancesOfKey(tenant, entry.key), sha256: entry.sha256 }
@@ -190,7 +208,7 @@ export class WasmPool {
       workers: tenants.reduce((n, t) => n + t.workers, 0),
       cache: this.cache.stats(),
       tenants,
-      limits: { ...this.options, scratchDir: undefined },
+      limits: { ...this.options, scratchDir: undefined, module: this.moduleLimits },
     }
   }
 
@@ -242,6 +260,7 @@ export class WasmPool {
       bytes = ref.bytes
       name = ref.name ?? 'upload.wasm'
     }
+    checkModuleSize(bytes, this.moduleLimits)
     const sha256 = shaOf(bytes)
     const key = ModuleCache.key(sha256, capPages)
     const cached = this.cache.get(key)
@@ -258,6 +277,7 @@ export class WasmPool {
         component: { dir: prepared.dir, imports: prepared.imports },
         source: bytes,
         capPages,
+        heapBytes: 0,
         exports: prepared.exports.map((e) => `${e} (function)`),
         imports: prepared.imports,
         isCommand: false,
@@ -268,13 +288,13 @@ export class WasmPool {
       this.cache.put(entry)
       return { entry, compiled: true }
     }
-    const layout = readLayout(bytes)
+    const layout = readLayout(bytes, this.moduleLimits)
     checkLayout(layout, capPages)
     let module: WebAssembly.Module
     try {
       // Up to a few MB, compiling synchronously is faster end to end: V8 compiles lazily (it only
       // validates here) and the answer does not wait for a turn of the event loop.
-      const capped = capMemory(bytes, layout, capPages) as BufferSource
+      const capped = capModule(bytes, layout, capPages, this.moduleLimits) as BufferSource
       module = bytes.length <= SYNC_COMPILE_BYTES ? new WebAssembly.Module(capped) : await WebAssembly.compile(capped)
     } catch (err) {
       throw new WasmError('bad_module', `not a valid WebAssembly module: ${(err as Error).message.replace(/^WebAssembly\.compile\(\): /, '')}`)
@@ -291,6 +311,7 @@ export class WasmPool {
       module,
       source: bytes,
       capPages,
+      heapBytes: engineHeapBytes(layout, this.moduleLimits),
       exports: WebAssembly.Module.exports(module).map((e) => `${e.name} (${e.kind})`),
       isCommand: WebAssembly.Module.exports(module).some((e) => e.name === '_start' && e.kind === 'function'),
       imports: imports.map((i) => `${i.module}.${i.name}`),
@@ -314,7 +335,9 @@ export class WasmPool {
     let cold = compiled
     if (!worker.loaded.has(entry.key)) {
       if (this.instancesOf(tenant) >= this.options.maxInstancesPerTenant) throw new WasmError('limit', `tenant "${tenant.name}" holds ${this.instancesOf(tenant)} instances (the limit is ${this.options.maxInstancesPerTenant})`)
+      this.checkPoolInstances(1, entry)
       worker.loaded.set(entry.key, (await worker.request({ type: 'load', key: entry.key, module: entry.module!, capPages: entry.capPages, instances: 1 }, timeoutMs)) as number)
+      worker.heapPerInstance.set(entry.key, entry.heapBytes)
       cold = true
     }
     const callableKey = `${entry.key}#${invoke}`
@@ -354,7 +377,8 @@ export class WasmPool {
     let cold = compiled
     if (!worker.loaded.has(entry.key)) {
       if (this.instancesOf(tenant) >= this.options.maxInstancesPerTenant) throw new WasmError('limit', `tenant "${tenant.name}" holds ${this.instancesOf(tenant)} instances (the limit is ${this.options.maxInstancesPerTenant})`)
-      await worker.request({ type: 'component-load', key: entry.key, dir: entry.component!.dir, imports: entry.component!.imports, capPages: entry.capPages }, Math.max(timeoutMs, 30_000))
+      this.checkPoolInstances(1, entry)
+      await worker.request({ type: 'component-load', key: entry.key, dir: entry.component!.dir, imports: entry.component!.imports, capPages: entry.capPages, limits: this.moduleLimits }, Math.max(timeoutMs, 30_000))
       worker.loaded.set(entry.key, 1)
       cold = true
     }
@@ -439,9 +463,45 @@ export class WasmPool {
   }
 
   private spawn(tenant: Tenant): TenantWorker {
+    this.makeRoomForWorker(tenant)
     const worker = new TenantWorker(tenant.name)
     tenant.workers.push(worker)
     return worker
+  }
+
+  /**
+   * Every tenant's workers are threads of this process: at the pool's limit, end the idle workers of
+   * the least recently used other tenant (its warm instances go with them), or refuse.
+   */
+  private makeRoomForWorker(tenant: Tenant): void {
+    const alive = () => [...this.tenants.values()].reduce((n, t) => n + t.workers.filter((w) => w.alive).length, 0)
+    if (alive() < this.options.maxWorkers) return
+    const idle = [...this.tenants.values()]
+      .filter((t) => t !== tenant && t.running === 0 && t.workers.some((w) => w.alive && w.pending === 0))
+      .sort((a, b) => a.lastUsed - b.lastUsed)
+    for (const other of idle) {
+      for (const w of other.workers) if (w.alive && w.pending === 0) void w.terminate()
+      other.workers = other.workers.filter((w) => w.alive)
+      if (alive() < this.options.maxWorkers) return
+    }
+    throw new WasmError('limit', `the pool runs ${alive()} worker threads, all busy; the limit is ${this.options.maxWorkers}`)
+  }
+
+  /**
+   * Every instance lives in this process: their count, and what they may hold in the engine's heap
+   * (a module's tables, globals and element segments, multiplied by its instances), are bounded for
+   * all tenants together.
+   */
+  private checkPoolInstances(more: number, entry: CachedModule): void {
+    const workers = [...this.tenants.values()].flatMap((t) => t.workers.filter((w) => w.alive))
+    const held = workers.reduce((n, w) => n + w.instances, 0)
+    if (held + more > this.options.maxInstances) throw new WasmError('limit', `the pool holds ${held.toLocaleString('en')} instances; the limit is ${this.options.maxInstances.toLocaleString('en')} for all tenants together`)
+    let heapBytes = more * entry.heapBytes
+    for (const w of workers) for (const [key, count] of w.loaded) heapBytes += count * (w.heapPerInstance.get(key) ?? 0)
+    const budget = this.options.heapBudgetMb * 1024 * 1024
+    if (more > 0 && heapBytes > budget) {
+      throw new WasmError('limit', `the pool's instances would hold ${mibOf(heapBytes)} MiB of tables, globals and element segments; the limit is ${this.options.heapBudgetMb} MiB for all tenants together (one instance of this module may take ${mibOf(entry.heapBytes)} MiB)`)
+    }
   }
 
   private instancesOf(tenant: Tenant): number {
@@ -451,6 +511,10 @@ export class WasmPool {
   private instancesOfKey(tenant: Tenant, key: string): number {
     return tenant.workers.filter((w) => w.alive).reduce((n, w) => n + (w.loaded.get(key) ?? 0), 0)
   }
+}
+
+function mibOf(bytes: number): number {
+  return mib(bytes / PAGE_BYTES)
 }
 
 function numbersOnly(args: (number | string)[]): number[] {

@@ -48,10 +48,14 @@ export class TenantWorker {
   private tail: Promise<unknown> = Promise.resolve()
   private nextId = 1
   private dead = false
+  /** Why the thread ended, when it did not end by our terminate(). */
+  private deathCause?: Error
   /** Requests queued or running: the pool sends new work to the least loaded worker. */
   pending = 0
   /** Module keys loaded here, with how many instances each holds. */
   readonly loaded = new Map<string, number>()
+  /** Module keys loaded here, with what each instance may hold in the engine's heap (binary.ts engineHeapBytes). */
+  readonly heapPerInstance = new Map<string, number>()
   readonly callables = new Map<string, number>()
 
   constructor(readonly tenant: string) {
@@ -60,9 +64,15 @@ export class TenantWorker {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
     // --no-warnings: node:wasi's "experimental" notice would otherwise land in every program's stderr.
+    // No resourceLimits heap cap: on Node 20, a worker that reaches it while WebAssembly tables grow
+    // aborts the whole process (V8's fatal out-of-memory), not just the thread. What instances hold
+    // in the engine's heap is bounded before they exist instead (binary.ts, WasmPool's heap budget).
     this.worker = startWorker('wasm-tenant-worker', { workerData: { channel: buffer, port: port2 }, transferList: [port2], execArgv: ['--no-warnings'] })
     this.worker.unref()
-    this.worker.on('error', () => this.markDead())
+    this.worker.on('error', (err) => {
+      this.deathCause ??= err
+      this.markDead()
+    })
     this.worker.on('exit', () => this.markDead())
   }
 
@@ -152,7 +162,7 @@ export class TenantWorker {
     const deadline = started + timeoutMs
     const spinUntil = started + SPIN_MS
     while (Atomics.load(control, STATE) !== DONE) {
-      if (this.dead) throw new WasmError('trap', 'the worker stopped while running the call')
+      if (this.dead) throw this.stoppedError()
       const now = performance.now()
       if (now < spinUntil) continue
       if (now >= deadline) {
@@ -164,6 +174,10 @@ export class TenantWorker {
       if (wait.async) await wait.value
     }
     Atomics.store(control, STATE, IDLE)
+  }
+
+  private stoppedError(): WasmError {
+    return new WasmError('trap', `the worker stopped while running the call${this.deathCause ? `: ${this.deathCause.message}` : ''}`)
   }
 
   private throwIfFailed(): void {

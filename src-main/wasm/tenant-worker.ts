@@ -30,7 +30,8 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from './channel'
-import { capMemory, readLayout } from './binary'
+import { capModule, checkLayout, readLayout } from './binary'
+import { WasmError } from './errors'
 
 const { channel: buffer, port } = workerData as { channel: SharedArrayBuffer; port: MessagePort }
 const { control, numbers, bytes } = openChannel(buffer)
@@ -71,13 +72,17 @@ async function loadComponent(req: Extract<WorkerRequest, { type: 'component-load
     imports[name] = provided
     imports[name.replace(/@.*$/, '')] = provided
   }
+  // A component's core modules are held to the same limits as a module sent on its own.
   const getCoreModule = (name: string) => {
     const bytes = new Uint8Array(readFileSync(join(req.dir, name)))
-    return new WebAssembly.Module(capMemory(bytes, readLayout(bytes), req.capPages) as BufferSource)
+    const layout = readLayout(bytes, req.limits)
+    checkLayout(layout, req.capPages)
+    return new WebAssembly.Module(capModule(bytes, layout, req.capPages, req.limits) as BufferSource)
   }
   try {
     components.set(req.key, bindings.instantiate(getCoreModule, imports))
   } catch (err) {
+    if (err instanceof WasmError) throw new CallError(err.kind === 'memory' ? 'memory' : err.kind === 'limit' ? 'limit' : 'bad_request', `a core module of the component: ${err.message}`)
     throw new CallError('import', `the component cannot be instantiated: ${(err as Error).message}`)
   }
   return Object.keys(components.get(req.key)!)
@@ -121,17 +126,28 @@ function nearCap(memory: unknown, capPages: number): boolean {
   return memory instanceof WebAssembly.Memory && memory.buffer.byteLength >= capPages * 65536 * 0.875
 }
 
+/** The engine's own words for a call nested too deep (V8: "Maximum call stack size exceeded"). */
+function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /Maximum call stack size exceeded/i.test(err.message)
+}
+
+function stackOverflow(err: unknown): CallError {
+  return new CallError('stack', `stack overflow: the call nested too deep for the worker's stack (${(err as Error).message}); look for unbounded recursion`)
+}
+
 function explainTrap(err: unknown, key: string, instance?: WebAssembly.Instance): CallError {
   if (err instanceof CallError) return err
   const entry = loaded.get(key)
   const memory = instance?.exports.memory
   // The instance may be in any state after a trap: the next call gets a fresh one.
   if (entry && instance) entry.instances = entry.instances.filter((i) => i !== instance)
+  // Checked first: a deep recursion says so itself, whatever the memory looks like.
+  if (isStackOverflow(err)) return stackOverflow(err)
   if (entry && nearCap(memory, entry.capPages)) {
     return new CallError('memory', `memory limit exceeded (${(entry.capPages * 65536) / 1048576} MiB)`)
   }
   if (err instanceof TypeError) return new CallError('bad_request', err.message)
-  if (err instanceof RangeError && /memory|Maximum call stack/i.test(err.message)) return new CallError('memory', `memory limit exceeded: ${err.message}`)
+  if (err instanceof RangeError && /memory/i.test(err.message)) return new CallError('memory', `memory limit exceeded: ${err.message}`)
   return new CallError('trap', `the module trapped: ${(err as Error)?.message ?? String(err)}`)
 }
 
@@ -237,6 +253,7 @@ function runWasiWith(req: Extract<WorkerRequest, { type: 'wasi' }>, stdin: numbe
     return wasi.start(instance)
   } catch (err) {
     if (err instanceof CallError) throw err
+    if (isStackOverflow(err)) throw stackOverflow(err)
     const memory = instance?.exports.memory
     if (nearCap(memory, req.capPages)) {
       throw new CallError('memory', `memory limit exceeded (${(req.capPages * 65536) / 1048576} MiB)`)
@@ -260,6 +277,7 @@ function handle(req: WorkerRequest): unknown {
         const value = fn(...req.args)
         return { values: results(value).map((v) => (typeof v === 'bigint' ? v.toString() : typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v))) }
       } catch (err) {
+        if (isStackOverflow(err)) throw stackOverflow(err)
         throw new CallError(err instanceof TypeError ? 'bad_request' : 'trap', `the component failed: ${(err as Error)?.message ?? String(err)}`)
       }
     }
@@ -269,6 +287,9 @@ function handle(req: WorkerRequest): unknown {
       try {
         while (entry.instances.length < req.instances) entry.instances.push(instantiate(entry))
       } catch (err) {
+        // A start function runs during instantiation: it can recurse too deep or trap like any call.
+        if (isStackOverflow(err)) throw stackOverflow(err)
+        if (err instanceof WebAssembly.RuntimeError) throw new CallError('trap', `the module trapped while starting: ${err.message}`)
         throw new CallError('import', `the module cannot be instantiated: ${(err as Error).message}`)
       }
       return entry.instances.length
