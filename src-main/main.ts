@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { registerIpcBridge } from './api/ipc'
 import { createHost, type Host } from './host'
+import { installProcessGuard } from './process-guard'
 import { defaultHome, projectRoot } from './paths'
 import { DEFAULT_AGENT_PORT } from './protocol'
 import type { SecretCipher } from './settings'
@@ -88,6 +89,7 @@ async function start(): Promise<void> {
     app.exit(1)
     return
   }
+  installProcessGuard({ name: PRODUCT_NAME, home: host.home, logger: () => host.log, close: () => host.close(), exit: (code) => app.exit(code) })
   // Edge agents connect here, as to `dwcp serve` (same default port; DWCP_AGENT_HOST/PORT change it).
   const agentHost = process.env.DWCP_AGENT_HOST ?? '127.0.0.1'
   const agentPort = Number(process.env.DWCP_AGENT_PORT ?? DEFAULT_AGENT_PORT)

@@ -82,6 +82,8 @@ export class EdgeAgent {
       ...(this.o.suites ? { suites: this.o.suites } : {}),
       onRequest: this.o.onRequest,
       ...(this.o.onStream ? { onStream: this.o.onStream } : {}),
+      // Whatever the console sends, the agent keeps running: a contained failure is only logged.
+      onError: (err, where) => this.o.log?.(`contained an error (${where}): ${err.message}`),
     })
     if (result.consoleFingerprint && !pinned) writePin(this.pinFile, result.consoleFingerprint)
     if (result.consoleKem) writePinnedConsoleKem(this.kemFile, result.consoleKem)
@@ -92,6 +94,8 @@ export class EdgeAgent {
     this.attempt = 0
     if (this.o.protocol !== 'v3') {
       setTimeout(() => {
+        // Made ahead while idle; if it cannot be made now, connect() makes one when needed.
+        if (this.stopped) return
         this.nextHello ??= createClientHello({
           identity: this.identity,
           name: this.o.name,
@@ -102,8 +106,15 @@ export class EdgeAgent {
         })
       }, 10).unref()
     }
-    result.link.sendState(this.o.state())
-    this.stateTimer = setInterval(() => result.link.sendState(this.o.state()), this.o.stateEveryMs ?? 2000)
+    const sendState = () => {
+      try {
+        result.link.sendState(this.o.state())
+      } catch (err) {
+        this.o.log?.(`could not send this agent's state: ${(err as Error).message}`)
+      }
+    }
+    sendState()
+    this.stateTimer = setInterval(sendState, this.o.stateEveryMs ?? 2000)
     result.link.on('close', (reason) => {
       clearInterval(this.stateTimer)
       this.status = this.stopped ? 'stopped' : 'waiting'

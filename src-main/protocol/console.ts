@@ -14,7 +14,9 @@ import type { ConsoleKem, Identity } from './handshake'
 import type { Link } from './link'
 import { PROTOCOL_VERSIONS, type Feature } from './negotiate'
 import { noRejections, type RejectedCounters, type RejectReason } from './record'
-import { acceptAgent, type Accepted } from './session'
+import { acceptAgent, refuseEarly, type Accepted } from './session'
+import { HandshakeGuard, type GuardLimits, type HandshakeOutcome } from './handshake-guard'
+import { Counter, type Registry } from 'prom-client'
 
 export const PROTOCOL_MIGRATIONS: readonly Migration[] = [
   {
@@ -75,8 +77,15 @@ export interface ConsoleOptions {
   postQuantum?: (agentName: string) => boolean
   /** Where protocol events are written for the operator (audit log). */
   record?: (entry: { action: string; target: string; outcome: 'ok' | 'failed'; details?: Record<string, unknown>; safety?: 'safe' | 'caution' | 'dangerous' | 'critical' }) => void
+  /** Where contained failures are written (the host's log): nothing an agent sends may stop the console. */
+  log?: (level: 'warn' | 'error', message: string, details: Record<string, unknown>) => void
+  /** Pre-auth limits (handshake-guard.ts); the defaults unless a test needs others. */
+  handshakeLimits?: Partial<GuardLimits>
   now?: () => number
 }
+
+/** Refusals by the pre-auth guard are audited at most once per address and reason in this time, with a count of the rest. */
+const GUARD_AUDIT_EVERY_MS = 10_000
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
@@ -107,11 +116,40 @@ export class ProtocolConsole {
   private readonly closedRejections: RejectedCounters = noRejections()
   private readonly now: () => number
   private kem: ConsoleKem | undefined
+  /** Limits on what a peer that has not authenticated yet can make the console do. */
+  readonly guard: HandshakeGuard
+  private readonly guardAudited = new Map<string, { at: number; suppressed: number }>()
 
   constructor(private readonly o: ConsoleOptions) {
     o.store.migrate('protocol', PROTOCOL_MIGRATIONS)
     this.identity = loadOrCreateIdentity(join(o.home, 'protocol', 'console-identity.json'))
     this.now = o.now ?? Date.now
+    this.guard = new HandshakeGuard(o.handshakeLimits, this.now)
+  }
+
+  /** Handshake outcomes (signed, resumed, refused by reason) as a Prometheus counter. */
+  registerMetrics(registry: Registry): void {
+    const counts = this.guard.counts
+    new Counter({
+      name: 'dwcp_protocol_handshakes_total',
+      help: 'Agent hellos by outcome: signed (full handshake), resumed (ML-KEM key confirmation), or refused before any work (replay, rate, busy)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const [outcome, n] of Object.entries(counts) as [HandshakeOutcome, number][]) this.inc({ outcome }, n)
+      },
+    })
+  }
+
+  /** A failure contained inside the protocol peer: logged, never thrown at the event loop. */
+  private report(err: unknown, where: string): void {
+    const e = err instanceof Error ? err : new Error(String(err))
+    try {
+      this.o.log?.('error', `protocol: contained an error ${where}`, { err: e.message, stack: e.stack })
+    } catch {
+      // The log itself failing must not stop the console either.
+    }
   }
 
   /** The long-term KEM key enrolled agents resume with; made when first needed (commands that never listen don't pay for it). */
@@ -220,7 +258,17 @@ export class ProtocolConsole {
     this.sockets.add(socket)
     socket.once('close', () => this.sockets.delete(socket))
     socket.on('error', () => {})
+    const address = socket.remoteAddress ?? '?'
+    const release = this.guard.open(address)
+    if (release instanceof ProtocolError) {
+      refuseEarly(socket, release)
+      return this.refusedByGuard(address, release)
+    }
+    socket.once('close', release)
     acceptAgent(socket, {
+      guard: this.guard,
+      peerAddress: address,
+      onError: (err, where) => this.report(err, `in the link of ${where}`),
       identity: this.identity,
       consoleKem: this.consoleKem,
       versions: () => this.offeredVersions(),
@@ -230,16 +278,44 @@ export class ProtocolConsole {
       ...(this.o.features ? { features: this.o.features } : {}),
       ...(this.o.postQuantum ? { postQuantum: this.o.postQuantum } : {}),
       admission: { admit: (input) => this.admit(input) },
-    }).then(
-      (accepted) => this.register(accepted),
-      (err: Error) => {
-        this.refused++
+    })
+      .finally(release)
+      .then(
+        (accepted) => this.register(accepted),
+        (err: Error) => {
+          socket.destroy()
+          if (err instanceof ProtocolError && (err.kind === 'replay' || err.kind === 'rate_limited' || err.kind === 'busy')) return this.refusedByGuard(address, err)
+          this.refused++
+          const message = err.message
+          this.emit('refused', { name: address, message })
+          this.o.record?.({ action: 'protocol.refuse', target: `${address}:${socket.remotePort}`, outcome: 'failed', details: { reason: message } })
+        },
+      )
+      // Whatever goes wrong after the handshake (registering, auditing) is contained here.
+      .catch((err: unknown) => {
         socket.destroy()
-        const message = err.message
-        this.emit('refused', { name: socket.remoteAddress ?? '?', message })
-        this.o.record?.({ action: 'protocol.refuse', target: `${socket.remoteAddress}:${socket.remotePort}`, outcome: 'failed', details: { reason: message } })
-      },
-    )
+        this.report(err, `while admitting a connection from ${address}`)
+      })
+  }
+
+  /**
+   * A refusal before any work: counted, and audited at most once per address and reason every
+   * GUARD_AUDIT_EVERY_MS, so a flood of replays does not become a flood of audit entries.
+   */
+  private refusedByGuard(address: string, err: ProtocolError): void {
+    this.refused++
+    const key = `${address} ${err.kind}`
+    const now = this.now()
+    const last = this.guardAudited.get(key)
+    if (last && now - last.at < GUARD_AUDIT_EVERY_MS) {
+      last.suppressed++
+      return
+    }
+    this.guardAudited.delete(key)
+    if (this.guardAudited.size >= 1000) this.guardAudited.delete(this.guardAudited.keys().next().value!)
+    this.guardAudited.set(key, { at: now, suppressed: 0 })
+    this.emit('refused', { name: address, message: err.message })
+    this.o.record?.({ action: 'protocol.refuse', target: address, outcome: 'failed', details: { reason: err.message, kind: err.kind, ...(last?.suppressed ? { alsoRefusedSinceLastEntry: last.suppressed } : {}) } })
   }
 
   private register(a: Accepted): void {
@@ -290,7 +366,14 @@ export class ProtocolConsole {
   }
 
   private emit<K extends keyof AgentEventMap>(event: K, value: AgentEventMap[K]): void {
-    for (const fn of this.listeners.get(event) ?? []) (fn as (v: AgentEventMap[K]) => void)(value)
+    for (const fn of this.listeners.get(event) ?? []) {
+      // One failing listener (the UI's event stream, the orchestrator) neither stops the others nor the link.
+      try {
+        ;(fn as (v: AgentEventMap[K]) => void)(value)
+      } catch (err) {
+        this.report(err, `in a ${event} listener`)
+      }
+    }
   }
 
   /** Pin every link to `version` (null lifts the pin) and renegotiate each connected agent in place. */

@@ -22,6 +22,10 @@ export type ProtocolErrorKind =
   | 'timeout'
   | 'remote'
   | 'not_found'
+  /** Too many handshakes from one address: retry later (the agent backs off). */
+  | 'rate_limited'
+  /** The console has too many handshakes under way: retry later. */
+  | 'busy'
 
 export class ProtocolError extends Error {
   constructor(

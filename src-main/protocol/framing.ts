@@ -8,6 +8,7 @@ import { ProtocolError } from './errors'
 import { Compression, decodeFrame, encodeFrame, frameLength, MessageType, messageTypeName, type MessageTypeName } from './frame'
 import { Opener, Sealer, type RejectReason } from './record'
 import { decodeV3Federation, encodeV3Federation, federationLength, FederationType, HdeAlgorithm } from './v3'
+import { checkJsonDepth } from './json-limits'
 
 export interface LinkMessage {
   type: MessageTypeName
@@ -157,6 +158,7 @@ export class V3Framing implements Framing {
 }
 
 export function parseObject(bytes: Uint8Array): Record<string, unknown> {
+  checkJsonDepth(bytes, 'a message payload')
   let value: unknown
   try {
     value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'))

@@ -18,6 +18,7 @@ import { createHash, createHmac, createPublicKey, diffieHellman, generateKeyPair
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { fail, ProtocolError } from './errors'
+import { checkJsonDepth } from './json-limits'
 import { agreeFeatures, negotiate, type Feature } from './negotiate'
 
 export const SUITES = ['aes-256-gcm', 'chacha20-poly1305'] as const
@@ -57,6 +58,7 @@ function unb64(value: unknown, what: string, length?: number): Uint8Array {
 }
 
 function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
+  checkJsonDepth(bytes, what)
   let value: unknown
   try {
     value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'))
@@ -290,6 +292,8 @@ export interface ServerSide {
   agreement: Agreement
   secrets: TrafficSecrets
   transcriptHash: Uint8Array
+  /** How the console proved itself: an ML-DSA signature (full handshake) or key confirmation (resumed). */
+  auth: 'signature' | 'kem'
 }
 
 export interface ServerOptions {
@@ -309,8 +313,7 @@ export interface ServerOptions {
  * transcript (full handshake) or, when the hello is encapsulated to our long-term KEM key, prove our
  * identity by decapsulating it (resumed handshake).
  */
-export function respondToHello(helloPayload: Uint8Array, o: ServerOptions): ServerSide {
-  const hello = parseClientHello(helloPayload)
+export function respondToHello(helloPayload: Uint8Array, o: ServerOptions, hello: ParsedHello = parseClientHello(helloPayload)): ServerSide {
   const version = negotiate(hello.versions, o.versions)
   const ours = o.suites ?? SUITES
   const suite = (hello.suites.find((s) => (ours as readonly string[]).includes(s)) as Suite | undefined) ?? fail('handshake', `no common cipher suite: the peer offers ${hello.suites.join(', ') || 'none'}; this console has ${ours.join(', ')}`)
@@ -346,7 +349,7 @@ export function respondToHello(helloPayload: Uint8Array, o: ServerOptions): Serv
   const sharedSecret = Buffer.concat(kem ? (resumed ? [kem.sharedSecret, ssX, resumed] : [kem.sharedSecret, ssX]) : [ssX])
   const proof = resumed ? { confirm: b64(keyConfirmation(sharedSecret, transcriptHash)) } : { signature: b64(ml_dsa65.sign(transcriptHash, o.identity.secretKey)) }
   const reply = Buffer.from(JSON.stringify({ core: core.toString('utf8'), ...proof }))
-  return { reply, hello, agreement, secrets: deriveTrafficSecrets(sharedSecret, transcriptHash), transcriptHash }
+  return { reply, hello, agreement, secrets: deriveTrafficSecrets(sharedSecret, transcriptHash), transcriptHash, auth: resumed ? 'kem' : 'signature' }
 }
 
 export interface ClientSide {

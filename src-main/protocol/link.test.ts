@@ -74,7 +74,8 @@ function agent(port: number, name: string, extra: Partial<ConstructorParameters<
   return a
 }
 
-const until = async (check: () => boolean, what: string, ms = 5000) => {
+// A long deadline: it only bounds a hang, and a busy machine can be many times slower than a quiet one.
+const until = async (check: () => boolean, what: string, ms = 60_000) => {
   const end = Date.now() + ms
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)

@@ -11,6 +11,7 @@ import { STATE_ACK_MS, StateReceiver, StateSender } from './state-sync'
 import { ProtocolError } from './errors'
 import { Flags } from './frame'
 import { parseObject, SealedV4Framing, V3Framing, type Framing, type LinkMessage } from './framing'
+import { checkJsonDepth } from './json-limits'
 import { negotiate } from './negotiate'
 import { noRejections, type RejectedCounters, type RejectReason } from './record'
 
@@ -19,6 +20,8 @@ export const STREAM_WINDOW = 1024 * 1024
 
 export type RequestHandler = (method: string, payload: unknown, link: Link) => Promise<unknown> | unknown
 export type StreamHandler = (method: string, payload: unknown, link: Link) => AsyncIterable<Uint8Array>
+/** Told about an error that was contained inside the link (a bug or a failing listener, not bad input). */
+export type LinkErrorReporter = (err: Error, where: string) => void
 
 export interface LinkOptions {
   socket: Socket
@@ -35,6 +38,8 @@ export interface LinkOptions {
   cipherSuite: string
   /** The v4 keys of a link that speaks v3 framing for now (pinned at connect), for when the pin is lifted. */
   keptV4?: SealedV4Framing
+  /** Where contained errors go (the host's log); nothing from the network may end the process. */
+  onError?: LinkErrorReporter
 }
 
 interface Pending {
@@ -49,7 +54,17 @@ interface IncomingStream {
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value ?? null))
-const parse = (bytes: Uint8Array): unknown => (bytes.length === 0 ? null : JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')))
+/** The body of a request: a JSON object with a method name. */
+function parseRequest(bytes: Uint8Array): Record<string, unknown> {
+  const body = parseObject(bytes)
+  if (typeof body.method !== 'string' || body.method.length === 0 || body.method.length > 256) throw new ProtocolError('bad_field', 'a request needs a method name (text of 1 to 256 characters)')
+  return body
+}
+const parse = (bytes: Uint8Array): unknown => {
+  if (bytes.length === 0) return null
+  checkJsonDepth(bytes, 'a message payload')
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'))
+}
 
 export class Link {
   framing: Framing
@@ -85,14 +100,14 @@ export class Link {
     this.sealedFraming = o.framing instanceof SealedV4Framing ? o.framing : o.keptV4
     this.peerName = o.peerName
     o.socket.setNoDelay(true)
-    o.socket.on('data', (chunk: Buffer) => this.receive(chunk))
+    o.socket.on('data', (chunk: Buffer) => this.guarded('reading a frame', () => this.receive(chunk)))
     o.socket.on('drain', () => this.drainWaiters.splice(0).forEach((w) => w()))
     o.socket.on('close', () => this.finish(this.closeReason || `${this.peerName} disconnected`))
     o.socket.on('error', (err) => (this.closeReason ||= `${this.peerName}: ${err.message}`))
-    if (o.leftover?.length) queueMicrotask(() => this.receive(o.leftover!))
-    this.heartbeat = setInterval(() => this.beat(), o.heartbeatMs)
+    if (o.leftover?.length) queueMicrotask(() => this.guarded('reading a frame', () => this.receive(o.leftover!)))
+    this.heartbeat = setInterval(() => this.guarded('sending a heartbeat', () => this.beat()), o.heartbeatMs)
     this.heartbeat.unref()
-    queueMicrotask(() => this.beat())
+    queueMicrotask(() => this.guarded('sending a heartbeat', () => this.beat()))
   }
 
   get version(): string {
@@ -264,25 +279,65 @@ export class Link {
       if (!decoded) return
       this.buffer = this.buffer.subarray(decoded.consumed)
       if (decoded.rejected) {
-        this.rejected[decoded.rejected.reason]++
-        this.emitRejected(decoded.rejected.reason, decoded.rejected.error.message)
-        const total = Object.values(this.rejected).reduce((a, b) => a + b, 0)
-        if (total >= MAX_REJECTIONS) return this.destroy(`${this.peerName}: ${total} frames refused; closing the link`)
+        if (this.countRejection(decoded.rejected.reason, decoded.rejected.error.message)) return
         continue
       }
       if (decoded.message) this.dispatch(decoded.message)
     }
   }
 
+  /** Count a refused frame; past MAX_REJECTIONS the link is closed (returns true then). */
+  private countRejection(reason: RejectReason, message: string): boolean {
+    this.rejected[reason]++
+    this.emitRejected(reason, message)
+    const total = Object.values(this.rejected).reduce((a, b) => a + b, 0)
+    if (total < MAX_REJECTIONS) return false
+    // The frames were still delimited, so the peer can be told why before the link goes.
+    this.close(`${total} frames refused; closing the link`)
+    return true
+  }
+
   private emitRejected(reason: RejectReason, message: string): void {
-    for (const fn of this.listeners.rejected) fn(reason, message)
+    this.notify('rejected', (fn) => fn(reason, message))
+  }
+
+  /** Call every listener of `event`; one that throws is reported, and the others still run. */
+  private notify<E extends keyof Link['listeners']>(event: E, call: (fn: Link['listeners'][E][number]) => void): void {
+    for (const fn of this.listeners[event]) {
+      try {
+        call(fn)
+      } catch (err) {
+        this.report(err, `a ${event} listener`)
+      }
+    }
+  }
+
+  /**
+   * Run `fn` from an event the network drives. An error escaping it is a bug, not bad input (that is
+   * refused where it is read): the state of this link is unknown, so it is closed, and only it.
+   */
+  private guarded(where: string, fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.report(err, where)
+      if (!this.closed) this.destroy(`${this.peerName}: internal error while ${where}; closing the link`)
+    }
+  }
+
+  private report(err: unknown, where: string): void {
+    try {
+      this.o.onError?.(err instanceof Error ? err : new Error(String(err)), `${this.peerName}: ${where}`)
+    } catch {
+      // A failing reporter must not take the link down with it.
+    }
   }
 
   private dispatch(m: LinkMessage): void {
     try {
       switch (m.type) {
         case 'request':
-          return void this.answer(m)
+          return void this.answer(m).catch((err: unknown) => this.report(err, 'answering a request'))
         case 'response':
           return this.settle(m)
         case 'ping':
@@ -324,14 +379,18 @@ export class Link {
           return
       }
     } catch (err) {
-      this.rejected.malformed++
-      this.emitRejected('malformed', (err as Error).message)
+      this.countRejection('malformed', (err as Error).message)
     }
   }
 
   private async answer(m: LinkMessage): Promise<void> {
-    const body = parseObject(m.payload)
-    const method = String(body.method)
+    let body: Record<string, unknown>
+    try {
+      body = parseRequest(m.payload)
+    } catch (err) {
+      return this.refuseRequest(m.requestId, err as Error)
+    }
+    const method = body.method as string
     if (body.stream === true) return this.serveStream(m.requestId, method, body.payload)
     try {
       if (!this.o.onRequest) throw new Error(`${method}: this side answers no requests`)
@@ -340,6 +399,13 @@ export class Link {
     } catch (err) {
       this.send({ type: 'response', requestId: m.requestId, flags: Flags.failed, payload: json({ code: (err as ProtocolError).kind ?? 'failed', message: (err as Error).message }) })
     }
+  }
+
+  /** A request we cannot read is answered by its id with the reason, and counted like any refused frame. */
+  private refuseRequest(id: number, err: Error): void {
+    const code = err instanceof ProtocolError ? err.kind : 'bad_field'
+    this.send({ type: 'response', requestId: id, flags: Flags.failed, payload: json({ code, message: `request refused: ${err.message}` }) })
+    this.countRejection('malformed', err.message)
   }
 
   private async serveStream(id: number, method: string, payload: unknown): Promise<void> {
@@ -391,7 +457,7 @@ export class Link {
       this.ackTimer = setTimeout(() => this.sendAck(), STATE_ACK_MS)
       this.ackTimer.unref()
     }
-    for (const fn of this.listeners.state) fn(result.state)
+    this.notify('state', (fn) => fn(result.state))
   }
 
   private sendAck(): void {
@@ -436,7 +502,7 @@ export class Link {
       this.sealedFraming.opener.rotate()
       this.framing = this.sealedFraming
     } else throw new ProtocolError('not_allowed', `${this.peerName} has no v4 keys (a v3 agent): it stays on v3`)
-    for (const fn of this.listeners.renegotiated) fn(version)
+    this.notify('renegotiated', (fn) => fn(version))
   }
 
   private finish(reason: string): void {
@@ -455,6 +521,6 @@ export class Link {
     for (const c of this.credit.values()) c.wake?.()
     if (this.switching) this.switching.reject(new ProtocolError('closed', `${this.peerName} disconnected during renegotiation`))
     this.switching = null
-    if (!wasClosed) for (const fn of this.listeners.close) fn(this.closeReason)
+    if (!wasClosed) this.notify('close', (fn) => fn(this.closeReason))
   }
 }

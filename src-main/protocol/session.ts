@@ -11,6 +11,7 @@ import {
   finishClientHandshake,
   respondToHello,
   verifyClientHello,
+  parseClientHello,
   type Agreement,
   type KeyExchange,
   consoleKemCertificate,
@@ -22,12 +23,17 @@ import {
   type ParsedHello,
   type Suite,
 } from './handshake'
-import { Link, type RequestHandler, type StreamHandler } from './link'
+import type { HandshakeGuard } from './handshake-guard'
+import { Link, type LinkErrorReporter, type RequestHandler, type StreamHandler } from './link'
 import { FEATURES, type Feature } from './negotiate'
 import { Opener, Sealer, DEFAULT_ROTATION, type RotationLimits } from './record'
 import { decodeV3Federation, encodeV3Federation, federationLength, FederationType, formatV3Handshake, parseV3Handshake } from './v3'
 
 export const HANDSHAKE_TIMEOUT_MS = 10_000
+/** A hello is about 10 KB (keys, signature, features); a frame declaring more is refused before it is read. */
+export const MAX_HELLO_BYTES = 64 * 1024
+/** What the console buffers from a peer that has not authenticated yet (hello and auth together). */
+export const MAX_PREAUTH_BYTES = 256 * 1024
 const json = (value: unknown) => Buffer.from(JSON.stringify(value))
 const KEX_LABEL: Record<KeyExchange, string> = { x25519mlkem768: 'X25519MLKEM768 + ML-DSA-65', x25519: 'X25519 (classical) + ML-DSA-65' }
 
@@ -37,7 +43,10 @@ class HandshakeReader {
   private waiter: (() => void) | undefined
   private failure: Error | undefined
   private readonly onData = (chunk: Buffer) => {
-    this.buffer = Buffer.concat([this.buffer, chunk])
+    if (this.buffer.length + chunk.length > this.maxBytes) {
+      this.failure ??= new ProtocolError('too_large', `the peer sent more than ${this.maxBytes} bytes during the handshake`)
+      this.socket.destroy()
+    } else this.buffer = Buffer.concat([this.buffer, chunk])
     this.waiter?.()
   }
   private readonly onEnd = () => {
@@ -52,6 +61,7 @@ class HandshakeReader {
   constructor(
     private readonly socket: Socket,
     private readonly deadline: number,
+    private readonly maxBytes = Number.MAX_SAFE_INTEGER,
   ) {
     socket.on('data', this.onData)
     socket.on('close', this.onEnd)
@@ -138,6 +148,8 @@ export interface ClientOptions {
   onStream?: StreamHandler
   /** A hello made ahead of time (createClientHello), so the handshake does not wait for keygen and signing. */
   hello?: ClientHello
+  /** Told about a failure inside the link that was contained (a bug, not bad input). */
+  onError?: LinkErrorReporter
 }
 
 export interface ClientResult {
@@ -213,6 +225,7 @@ async function clientV4(socket: Socket, o: ClientOptions, started: number): Prom
     keptV4: sealed,
     ...(o.onRequest ? { onRequest: o.onRequest } : {}),
     ...(o.onStream ? { onStream: o.onStream } : {}),
+    ...(o.onError ? { onError: o.onError } : {}),
   })
   return {
     link,
@@ -237,7 +250,7 @@ async function clientV3(socket: Socket, o: ClientOptions, started: number): Prom
   })
   const reply = Buffer.from(answer.payload).toString('utf8')
   if (!reply.startsWith('OK')) throw new ProtocolError('not_allowed', `the console refused the v3 connection: ${reply.replace(/^REFUSED\|?/, '') || 'no reason given'}`)
-  const link = new Link({ socket, framing: new V3Framing(maxPayload), leftover: reader.detach(), peerName: 'console', heartbeatMs: o.heartbeatMs ?? 2000, maxPayload, versions: ['3.0.0'], cipherSuite: 'none (v3)', ...(o.onRequest ? { onRequest: o.onRequest } : {}), ...(o.onStream ? { onStream: o.onStream } : {}) })
+  const link = new Link({ socket, framing: new V3Framing(maxPayload), leftover: reader.detach(), peerName: 'console', heartbeatMs: o.heartbeatMs ?? 2000, maxPayload, versions: ['3.0.0'], cipherSuite: 'none (v3)', ...(o.onRequest ? { onRequest: o.onRequest } : {}), ...(o.onStream ? { onStream: o.onStream } : {}), ...(o.onError ? { onError: o.onError } : {}) })
   // Registration travels in clear inside the v3 link (docs/protocol.md §7): one more reason v3 is opt-in.
   const registered = (await link.request('agent.register', { token: o.token ?? null, capabilities: o.capabilities }, { timeoutMs: HANDSHAKE_TIMEOUT_MS })) as { agentId: string }
   return { link, agentId: registered.agentId, consoleFingerprint: null, agreement: { version: '3.0.0', features: [], suite: 'aes-256-gcm', kex: 'x25519' }, handshakeMs: performance.now() - started, auth: 'none' }
@@ -264,6 +277,12 @@ export interface ServerOptions {
   rotation?: RotationLimits
   admission: Admission
   onRequest?: RequestHandler
+  /** Limits on pre-auth work (replayed hellos, handshakes per address, one key exchange at a time). */
+  guard?: HandshakeGuard
+  /** Where the connection comes from, as the guard counts it. */
+  peerAddress?: string
+  /** Told about a failure inside the link that was contained (a bug, not bad input). */
+  onError?: LinkErrorReporter
 }
 
 export interface Accepted {
@@ -276,7 +295,7 @@ export interface Accepted {
 }
 
 export async function acceptAgent(socket: Socket, o: ServerOptions): Promise<Accepted> {
-  const reader = new HandshakeReader(socket, Date.now() + HANDSHAKE_TIMEOUT_MS)
+  const reader = new HandshakeReader(socket, Date.now() + HANDSHAKE_TIMEOUT_MS, MAX_PREAUTH_BYTES)
   const maxPayload = o.maxPayload ?? DEFAULT_MAX_PAYLOAD
   const first = await reader.next((b) => (b.length >= 4 ? { value: b.readUInt32BE(0), consumed: 0 } : undefined))
   if (first === MAGIC) return serverV4(socket, reader, o, maxPayload)
@@ -284,23 +303,47 @@ export async function acceptAgent(socket: Socket, o: ServerOptions): Promise<Acc
 }
 
 function refuse(socket: Socket, plain: PlainV4Framing, err: ProtocolError): never {
-  for (const b of plain.encode({ type: 'error', requestId: 0, flags: 0x08, payload: json({ code: err.kind, message: err.message }) })) socket.write(b)
-  socket.end()
+  refuseEarly(socket, err)
   throw err
+}
+
+/** Refuse a v4 connection before its handshake: one plain error frame with the reason, then close. */
+export function refuseEarly(socket: Socket, err: ProtocolError): void {
+  if (socket.destroyed) return
+  for (const b of new PlainV4Framing().encode({ type: 'error', requestId: 0, flags: 0x08, payload: json({ code: err.kind, message: err.message }) })) socket.write(b)
+  socket.end()
+  setTimeout(() => socket.destroy(), 1000).unref()
+}
+
+/** The key exchange (and signature) for one hello, after the guard let it through. */
+async function answerHello(socket: Socket, helloPayload: Uint8Array, o: ServerOptions): Promise<ReturnType<typeof respondToHello>> {
+  const hello = parseClientHello(helloPayload)
+  const respond = () => {
+    // A peer that left while waiting for its turn gets no work done for it.
+    if (socket.destroyed) throw new ProtocolError('closed', 'the peer closed the connection during the handshake')
+    return respondToHello(helloPayload, { identity: o.identity, versions: o.versions(), features: o.features ?? FEATURES, ...(o.consoleKem ? { consoleKem: o.consoleKem } : {}), ...(o.postQuantum ? { postQuantum: o.postQuantum } : {}) }, hello)
+  }
+  if (!o.guard) return respond()
+  o.guard.admitHello(o.peerAddress ?? socket.remoteAddress ?? '?', hello.core)
+  const side = await o.guard.run(respond)
+  o.guard.answered(side.auth)
+  return side
 }
 
 async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOptions, maxPayload: number): Promise<Accepted> {
   const plain = new PlainV4Framing()
-  const helloMsg = await reader.next((buffer) => {
-    const total = frameLength(buffer)
-    if (total === undefined || buffer.length < total) return undefined
-    const frame = decodeFrame(buffer.subarray(0, total))
-    return { value: { type: messageTypeName(frame.type), payload: frame.payload }, consumed: total }
-  })
+  const helloMsg = await reader
+    .next((buffer) => {
+      const total = frameLength(buffer, MAX_HELLO_BYTES)
+      if (total === undefined || buffer.length < total) return undefined
+      const frame = decodeFrame(buffer.subarray(0, total), MAX_HELLO_BYTES)
+      return { value: { type: messageTypeName(frame.type), payload: frame.payload }, consumed: total }
+    })
+    .catch((err: unknown) => (err instanceof ProtocolError && err.kind !== 'closed' && err.kind !== 'timeout' ? refuse(socket, plain, err) : Promise.reject(err)))
   if (helloMsg.type !== 'hello') refuse(socket, plain, new ProtocolError('handshake', `expected hello, got ${helloMsg.type}`))
   let side: ReturnType<typeof respondToHello>
   try {
-    side = respondToHello(helloMsg.payload, { identity: o.identity, versions: o.versions(), features: o.features ?? FEATURES, ...(o.consoleKem ? { consoleKem: o.consoleKem } : {}), ...(o.postQuantum ? { postQuantum: o.postQuantum } : {}) })
+    side = await answerHello(socket, helloMsg.payload, o)
   } catch (err) {
     if (err instanceof ProtocolError) refuse(socket, plain, err)
     throw err
@@ -350,6 +393,7 @@ async function serverV4(socket: Socket, reader: HandshakeReader, o: ServerOption
     cipherSuite: `${KEX_LABEL[side.agreement.kex]} / ${side.agreement.suite}`,
     keptV4: sealed,
     ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+    ...(o.onError ? { onError: o.onError } : {}),
   })
   return { link, agentId: agentId!, name: side.hello.name, fingerprint: side.hello.fingerprint, capabilities, features: side.agreement.features.map((f) => f.name) }
 }
@@ -383,6 +427,7 @@ async function serverV3(socket: Socket, reader: HandshakeReader, o: ServerOption
       maxPayload,
       versions: ['3.0.0'],
       cipherSuite: 'none (v3)',
+      ...(o.onError ? { onError: o.onError } : {}),
       onRequest: (method, payload, l) => {
         if (registered) return o.onRequest ? o.onRequest(method, payload, l) : Promise.reject(new Error('no requests are answered here'))
         if (method !== 'agent.register') throw new ProtocolError('handshake', 'a v3 agent must register first')

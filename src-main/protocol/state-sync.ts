@@ -8,6 +8,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { applyPatch, diffState, type Json } from './compression'
 import { DEFAULT_MAX_PAYLOAD } from './frame'
 import { ProtocolError } from './errors'
+import { checkJsonDepth } from './json-limits'
 
 /** Acknowledge after this many states, or this long after the first unacknowledged one. */
 export const STATE_ACK_EVERY = 4
@@ -76,12 +77,16 @@ export class StateReceiver {
       if (base === undefined) return { lost: true }
       let patch: Json
       try {
-        patch = JSON.parse(inflateRawSync(bytes.subarray(4), { dictionary: Buffer.from(JSON.stringify(base)), maxOutputLength: maxBytes }).toString('utf8')) as Json
+        const text = inflateRawSync(bytes.subarray(4), { dictionary: Buffer.from(JSON.stringify(base)), maxOutputLength: maxBytes })
+        checkJsonDepth(text, 'a state delta')
+        patch = JSON.parse(text.toString('utf8')) as Json
       } catch (err) {
+        if (err instanceof ProtocolError) throw err
         throw new ProtocolError('decompress', `a state delta does not inflate against its base: ${(err as Error).message}`)
       }
       state = applyPatch(base, patch)
     } else {
+      checkJsonDepth(payload, 'a state')
       state = (JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8')) as { state?: Json }).state ?? null
     }
     this.applied.set(id, state)
