@@ -268,7 +268,9 @@ export class FlagStore {
       this.cache = new Map(rows.map((r) => [r.name, fromRow(r)]))
       const environment = this.db.prepare(`SELECT value FROM release_state WHERE key = 'environment'`).pluck().get() as string | undefined
       this.cachedEnvironment = (ENVIRONMENTS as readonly string[]).includes(environment ?? '') ? (environment as Environment) : 'alpha'
-      this.cachedVersion = version
+      // Read inside a transaction, the rows may yet be rolled back (an audited change whose entry
+      // could not be written): such a copy serves this transaction only, never the next read.
+      this.cachedVersion = this.db.inTransaction ? -1 : version
     }
     return this.cache
   }

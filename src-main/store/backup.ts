@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
-import { APPLICATION_ID, checkIntegrity, DATABASE_FILE, openSqlite, Store } from './database'
+import { APPLICATION_ID, auditLogSize, checkIntegrity, DATABASE_FILE, openSqlite, Store } from './database'
+import { lowerHistoryMark, readHistoryMark } from './history-mark'
 import { schemaVersions } from './migrations'
 
 export interface BackupInfo {
@@ -27,6 +28,8 @@ export interface RestoreResult {
   restoredFrom: string
   previousStateSavedTo: string | null
   schema: Record<string, number>
+  /** Audit entries before and after a restore into a damaged folder, and how many came from the damaged file. */
+  history?: { before: number | null; after: number; carriedOver: number; shortened: boolean }
 }
 
 export class BackupError extends Error {
@@ -60,9 +63,11 @@ function stamp(date = new Date()): string {
 export async function createBackup(store: Store, options: { file?: string; reason?: string } = {}): Promise<BackupInfo> {
   const target = options.file ?? join(store.backupsDir, `dwcp-${stamp()}.db`)
   if (existsSync(target)) throw new BackupError(`${target} exists already; choose another name`, 'conflict')
-  mkdirSync(dirname(target), { recursive: true })
+  mkdirSync(dirname(target), { recursive: true, mode: 0o700 })
   const partial = `${target}.partial`
   rmSync(partial, { force: true })
+  // Created owner-only before SQLite writes into it: a backup holds the whole state.
+  writeFileSync(partial, '', { mode: 0o600 })
   const createdAt = new Date().toISOString()
   try {
     await store.db.backup(partial)
@@ -83,7 +88,7 @@ export async function createBackup(store: Store, options: { file?: string; reaso
     throw err
   }
   const sha256 = await hashFile(target)
-  writeFileSync(target + SIDECAR, `${sha256}  ${basename(target)}\n`)
+  writeFileSync(target + SIDECAR, `${sha256}  ${basename(target)}\n`, { mode: 0o600 })
   return describeBackup(target, sha256)
 }
 
@@ -181,6 +186,7 @@ export async function restoreBackup(store: Store, file: string): Promise<Restore
   })
   const scratch = join(store.home, `.restoring-${stamp()}.db`)
   try {
+    writeFileSync(scratch, '', { mode: 0o600 })
     const source = openSqlite(file, { readonly: true, fileMustExist: true })
     try {
       await source.backup(scratch)
@@ -201,27 +207,110 @@ export async function restoreBackup(store: Store, file: string): Promise<Restore
 }
 
 /**
- * Restore into a data folder whose database cannot be opened at all: the damaged files are moved aside
- * (never deleted) and the backup is copied in their place.
+ * Restore into a data folder whose database cannot be opened at all (damaged, emptied, replaced by an
+ * older copy): the damaged files are moved aside (never deleted) and the backup takes their place.
+ *
+ * History is never rolled back silently. Audit entries the damaged file still holds beyond the
+ * backup's are carried over into the restored state. When the result would still be shorter than the
+ * log this installation is known to have had (the high-water mark, or the damaged file itself), the
+ * restore is refused unless `allowShorterHistory` is given; the caller records the restore itself.
  */
-export async function restoreIntoDamagedHome(home: string, file: string, known: Record<string, number>): Promise<RestoreResult> {
+export async function restoreIntoDamagedHome(home: string, file: string, known: Record<string, number>, options: { allowShorterHistory?: boolean } = {}): Promise<RestoreResult> {
   const verdict = await verifyBackup(file, known)
   if (!verdict.ok) throw new BackupError(`refusing to restore ${file}: ${verdict.problems.join('; ')}`)
   const live = join(home, DATABASE_FILE)
-  const aside = `${live}.damaged-${stamp()}`
-  let moved: string | null = null
-  if (existsSync(live)) {
-    renameSync(live, aside)
-    moved = aside
-    for (const suffix of ['-wal', '-shm']) if (existsSync(live + suffix)) renameSync(live + suffix, aside + suffix)
-  }
-  const source = openSqlite(file, { readonly: true, fileMustExist: true })
+  const scratch = join(home, `.restoring-${stamp()}.db`)
   try {
-    await source.backup(live)
+    writeFileSync(scratch, '', { mode: 0o600 })
+    const source = openSqlite(file, { readonly: true, fileMustExist: true })
+    try {
+      await source.backup(scratch)
+    } finally {
+      source.close()
+    }
+    const history = carryOverHistory(scratch, live)
+    const mark = readHistoryMark(home)
+    const before = Math.max(mark?.size ?? -1, history.damagedSize ?? -1)
+    const shortened = history.after < before
+    if (shortened && !options.allowShorterHistory) {
+      const source = mark && mark.size >= (history.damagedSize ?? -1) ? `its high-water mark, ${mark.updatedAt}` : 'the damaged database'
+      throw new BackupError(
+        `refusing to restore ${file}: its audit log has ${history.after} entries, but this installation's had ${before} (${source}), so restoring it would roll history back. ` +
+          'Restore a newer backup, or pass --allow-shorter-history to restore this one anyway (the restore and the entries it drops are recorded in the audit log).',
+        'conflict',
+      )
+    }
+    let moved: string | null = null
+    if (existsSync(live)) {
+      moved = `${live}.damaged-${stamp()}`
+      renameSync(live, moved)
+      for (const suffix of ['-wal', '-shm']) if (existsSync(live + suffix)) renameSync(live + suffix, moved + suffix)
+    }
+    renameSync(scratch, live)
+    if (shortened) lowerHistoryMark(home, history.after, '', before)
+    return {
+      restoredFrom: file,
+      previousStateSavedTo: moved,
+      schema: verdict.schema,
+      history: { before: before >= 0 ? before : null, after: history.after, carriedOver: history.carriedOver, shortened },
+    }
   } finally {
-    source.close()
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(scratch + suffix, { force: true })
   }
-  return { restoredFrom: file, previousStateSavedTo: moved, schema: verdict.schema }
+}
+
+/** The audit tables a restore into a damaged folder carries over; they are the audit engine's, named here because the store cannot ask it. */
+const AUDIT_ENTRIES = 'seq, time, actor, action, target, intent_id, safety, outcome, details, leaf_hash'
+
+/**
+ * Append to the restored copy the audit entries that the damaged database still holds beyond the
+ * backup's, when its log continues the backup's (the same leaf at the backup's last entry). All or
+ * nothing, in one transaction; an unreadable damaged file carries nothing over.
+ */
+function carryOverHistory(copyFile: string, damagedFile: string): { after: number; carriedOver: number; damagedSize: number | null } {
+  const copy = openSqlite(copyFile)
+  try {
+    const size = auditLogSize(copy)
+    let damagedSize: number | null = null
+    let carriedOver = 0
+    if (existsSync(damagedFile) && statSync(damagedFile).size > 0) {
+      try {
+        copy.prepare('ATTACH DATABASE ? AS damaged').run(damagedFile)
+        try {
+          damagedSize = auditLogSize(copy, 'damaged')
+          if (damagedSize > size && continuesLog(copy, size)) {
+            copy.transaction(() => {
+              copy.exec(`INSERT INTO main.audit_entries (${AUDIT_ENTRIES}) SELECT ${AUDIT_ENTRIES} FROM damaged.audit_entries WHERE seq >= ${size} ORDER BY seq`)
+              copy.exec('INSERT OR REPLACE INTO main.audit_nodes (level, idx, hash) SELECT level, idx, hash FROM damaged.audit_nodes')
+              copy.exec('INSERT OR IGNORE INTO main.audit_keys (fingerprint, origin, public_key, created_at) SELECT fingerprint, origin, public_key, created_at FROM damaged.audit_keys')
+              copy.exec(
+                'INSERT INTO main.audit_heads (id, size, root, key_fingerprint, note, made_at, reason) SELECT id, size, root, key_fingerprint, note, made_at, reason FROM damaged.audit_heads WHERE id > (SELECT COALESCE(MAX(id), 0) FROM main.audit_heads)',
+              )
+            })()
+            carriedOver = damagedSize - size
+          }
+        } finally {
+          copy.exec('DETACH DATABASE damaged')
+        }
+      } catch {
+        // Too damaged to read: the high-water mark alone says how long the history was.
+        carriedOver = 0
+      }
+    }
+    // Back to a single file, so the copy can be renamed into place whole.
+    copy.pragma('journal_mode = DELETE')
+    return { after: size + carriedOver, carriedOver, damagedSize }
+  } finally {
+    copy.close()
+  }
+}
+
+/** Whether the damaged log holds the backup's log as its beginning: the same leaf at the backup's last entry. */
+function continuesLog(db: ReturnType<typeof openSqlite>, size: number): boolean {
+  if (size === 0) return true
+  const ours = db.prepare('SELECT leaf_hash FROM main.audit_entries WHERE seq = ?').pluck().get(size - 1) as Buffer | undefined
+  const theirs = db.prepare('SELECT leaf_hash FROM damaged.audit_entries WHERE seq = ?').pluck().get(size - 1) as Buffer | undefined
+  return Boolean(ours && theirs && ours.equals(theirs))
 }
 
 function readSidecar(file: string): string | undefined {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { historyMarkFile, readHistoryMark } from './history-mark'
 import { sqliteNativeBinding } from './native-binding'
 import { ensureMigrationTable, migrate, schemaVersions, type Migration } from './migrations'
 
@@ -37,6 +38,9 @@ export function openSqlite(file: string, options: { readonly?: boolean; fileMust
   const nativeBinding = sqliteNativeBinding()
   const db = new Database(file, { ...options, ...(nativeBinding ? { nativeBinding } : {}) })
   if (!options.readonly) {
+    // Only the owner may read the state. SQLite gives the -wal and -shm files the database's own mode,
+    // so this comes before WAL mode makes them.
+    keepPrivate(file)
     db.pragma('journal_mode = WAL')
     // NORMAL is durable across application crashes in WAL mode; only an OS crash may lose the last commits.
     db.pragma('synchronous = NORMAL')
@@ -68,21 +72,28 @@ export class Store {
   static open(options: StoreOptions): Store {
     const home = options.home
     mkdirSync(home, { recursive: true, mode: 0o700 })
+    // A folder made before this rule, or by hand, may be open to others: it holds the keys and the state.
+    chmodSync(home, 0o700)
     mkdirSync(join(home, BACKUPS_DIR), { recursive: true, mode: 0o700 })
     const file = join(home, DATABASE_FILE)
+    // Only a folder with no database file at all is a new installation: an empty file is a lost one.
     const fresh = !existsSync(file)
-    let db: Database.Database
+    let db: Database.Database | undefined
     try {
+      if (fresh) checkHistoryNotRolledBack(0, home)
+      else if (statSync(file).size === 0) throw new Error('the file is empty (0 bytes): its content was lost')
       db = openSqlite(file)
       if (!options.skipIntegrityCheck && !fresh) checkIntegrity(db, 'quick_check')
       const appId = db.pragma('application_id', { simple: true }) as number
       if (fresh || appId === 0) db.pragma(`application_id = ${APPLICATION_ID}`)
       else if (appId !== APPLICATION_ID) throw new Error(`it is not a DWCP database (application_id ${appId})`)
       ensureMigrationTable(db)
+      checkHistoryNotRolledBack(auditLogSize(db), home)
     } catch (err) {
+      if (db?.open) db.close()
       throw new StoreCorruptError(file, describe(err), newestBackupIn(join(home, BACKUPS_DIR)))
     }
-    const store = new Store(home, db)
+    const store = new Store(home, db!)
     store.migrate('store', STORE_MIGRATIONS)
     return store
   }
@@ -165,6 +176,38 @@ function copyableTables(db: Database.Database, schema: 'main' | 'restore'): stri
     .map((r) => r.name)
     .filter((n) => !n.startsWith('sqlite_') && n !== 'schema_migrations' && n !== 'backup_meta')
     .filter((n) => !virtual.some((v) => n === v || n.startsWith(`${v}_`)))
+}
+
+/**
+ * The audit log never shrinks: a database whose log is shorter than the high-water mark kept beside it
+ * was replaced by an older copy, emptied or deleted, and must not be taken as the installation's state.
+ */
+function checkHistoryNotRolledBack(size: number, home: string): void {
+  const mark = readHistoryMark(home)
+  if (mark && size < mark.size) {
+    throw new Error(
+      `its audit log has ${size} entries, but this installation's had ${mark.size} (high-water mark in ${historyMarkFile(home)}, ${mark.updatedAt}): ` +
+        'the database was replaced by an older copy, emptied or deleted, and history must not roll back',
+    )
+  }
+}
+
+/** Entries in the audit log of a database (0 when it has none yet): the next sequence number. */
+export function auditLogSize(db: Database.Database, schema = 'main'): number {
+  const hasLog = db.prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE type = 'table' AND name = 'audit_entries'`).get()
+  if (!hasLog) return 0
+  return ((db.prepare(`SELECT MAX(seq) FROM ${schema}.audit_entries`).pluck().get() as number | null) ?? -1) + 1
+}
+
+/** Owner-only permissions on a database file and its companions, whoever created them. */
+export function keepPrivate(file: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) {
+    try {
+      chmodSync(file + suffix, 0o600)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
 }
 
 export function checkIntegrity(db: Database.Database, kind: 'quick_check' | 'integrity_check'): void {
