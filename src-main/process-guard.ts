@@ -12,7 +12,7 @@
  * Messages go through the secret redaction before they are written anywhere.
  */
 import { join } from 'node:path'
-import { redactText } from './audit/redact'
+import { redactText } from './redact'
 import type { Logger } from './log'
 
 /** How long closing may take after a fatal error before the process exits anyway. */

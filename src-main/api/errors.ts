@@ -1,17 +1,25 @@
 import type { ZodError } from 'zod'
+import { redactText } from '../redact'
 import type { ErrorBody, ErrorCode } from './contract'
 
-/** An error every transport knows how to report: code, human message, and zod issues for bad input. */
+/**
+ * An error every transport knows how to report: code, human message, and zod issues for bad input.
+ * Every error a client sees or the log keeps is one of these, so its text is cleared of secrets here
+ * (an endpoint may echo the API key in its error; a bad input may be the key itself).
+ */
 export class ApiError extends Error {
+  readonly issues?: { path: string; message: string }[]
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly issues?: { path: string; message: string }[],
+    issues?: { path: string; message: string }[],
     /** rate_limited: when to try again (also sent as Retry-After over HTTP). */
     readonly retryAfterSeconds?: number,
   ) {
-    super(message)
+    super(redactText(message))
     this.name = 'ApiError'
+    if (issues) this.issues = issues.map((i) => ({ path: redactText(i.path), message: redactText(i.message) }))
   }
 
   static fromZod(what: string, err: ZodError): ApiError {

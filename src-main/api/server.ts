@@ -12,6 +12,7 @@ import { parse as parseQuery } from 'node:querystring'
 import type { WebSocket } from 'ws'
 import type { Host } from '../host'
 import { BrowserSessions, loadOrCreateToken, readCookie, sameSecret, SESSION_COOKIE, sessionCookie } from './auth'
+import { allowedHostNames, hostRefusal } from './hosts'
 import { HTTP_STATUS, MAX_BUNDLE_BASE64_CHARS, methodNames, methods, WsRequest, type EventName, type WsResponse } from './contract'
 import type { CallContext } from './dispatch'
 import { ApiError, toApiError } from './errors'
@@ -37,6 +38,10 @@ export interface ServerOptions {
   port?: number
   /** Folder of the built renderer (out/renderer). */
   rendererDir: string
+  /** Host names answered besides the listen address and loopback (`dwcp serve --allow-host`). */
+  allowHosts?: string[]
+  /** A browser session unused this long ends (default 12 h). */
+  sessionIdleMs?: number
 }
 
 export interface RunningServer {
@@ -50,8 +55,18 @@ export interface RunningServer {
 
 export async function startServer(host: Host, options: ServerOptions): Promise<RunningServer> {
   const token = loadOrCreateToken(host.home)
-  const sessions = new BrowserSessions()
+  const sessions = new BrowserSessions({ ...(options.sessionIdleMs ? { idleMs: options.sessionIdleMs } : {}) })
   const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 })
+  const allowedHosts = allowedHostNames(options.host ?? '127.0.0.1', options.allowHosts)
+
+  // First of all hooks, so no route (health, sign-in, files, the WebSocket upgrade) answers a rebound name.
+  app.addHook('onRequest', async (req, reply) => {
+    const refusal = hostRefusal(req.headers.host, allowedHosts)
+    if (!refusal) return
+    // A refused WebSocket upgrade is answered on its raw socket, which nothing else would close.
+    if (req.headers.upgrade) reply.raw.once('finish', () => req.raw.socket?.destroy())
+    return reply.status(421).header('connection', 'close').send(new ApiError('forbidden', refusal).toBody())
+  })
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, parseQuery(body as string))

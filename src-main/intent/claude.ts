@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { SafetyLevel } from '../api/contracts/base'
 import { IntentTypeSchema } from '../api/contracts/intent'
 import { Strategy } from '../api/contracts/orchestrator'
+import { modelEndpointProblem } from '../settings'
 import { DEFAULT_MODEL, type ConversationContext, type Recognised } from './types'
 
 const TOOL_NAME = 'classify_intent'
@@ -58,8 +59,12 @@ export interface ClaudeOptions {
 export class ClaudeRecogniser {
   private readonly client: Anthropic
   private readonly model: string
+  /** Why the endpoint may not be asked (plain http:// off this machine), checked again at every call. */
+  private readonly endpointRefused: string | null
 
   constructor(options: ClaudeOptions) {
+    // Settings refuse such an endpoint already; one stored before that rule, or set another way, is refused here.
+    this.endpointRefused = options.baseURL ? modelEndpointProblem(options.baseURL) : null
     this.client = new Anthropic({
       apiKey: options.apiKey,
       ...(options.baseURL ? { baseURL: options.baseURL } : {}),
@@ -74,6 +79,7 @@ export class ClaudeRecogniser {
    * so a UI can show the type before the parameters are complete.
    */
   async recognise(text: string, context: ConversationContext = {}, onPartial?: (snapshot: string) => void): Promise<Recognised & { claimedSafety?: string }> {
+    if (this.endpointRefused) throw new Error(`not sent: ${this.endpointRefused}`)
     const stream = this.client.messages.stream({
       model: this.model,
       max_tokens: 1024,

@@ -9,6 +9,7 @@ import type { z } from 'zod'
 import type { ExecutionReportView, GuardrailSchema, IntentSettingsSchema, IntentView, StepReportSchema } from '../api/contracts/intent'
 import { MAX_REPLICAS } from '../api/contracts/orchestrator'
 import type { ClaudeRecogniser } from './claude'
+import { redactText } from '../redact'
 import { IntentError } from './errors'
 import { toIntent } from './intent'
 import { recogniseOffline } from './offline'
@@ -385,9 +386,11 @@ function compilePatterns(sources: readonly string[]): RegExp[] {
   return sources.map((s) => new RegExp(s, 'i'))
 }
 
+/** Why Claude failed, in words safe to show and store: an endpoint may echo the key it was sent. */
 function describeError(err: unknown): string {
   const e = err as { status?: number; message?: string; name?: string }
-  const message = (e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 200)
+  // Redacted before it is cut, so no part of a secret survives at the cut.
+  const message = redactText(e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 200)
   return e.status ? `HTTP ${e.status}: ${message}` : message
 }
 

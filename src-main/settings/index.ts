@@ -1,8 +1,11 @@
 /** Public face of settings: preferences in the database, secrets in a sealed file beside it. */
 import type { Store } from '../store'
+import { ApiError } from '../api/errors'
+import { modelEndpointProblem } from './endpoint'
 import { SecretStore, type SecretCipher } from './secrets'
 
 export { SecretStore, plainFileCipher, type SecretCipher } from './secrets'
+export { modelEndpointProblem, isLoopbackHost } from './endpoint'
 
 export type Theme = 'system' | 'light' | 'dark'
 
@@ -52,6 +55,10 @@ export class SettingsService<P extends IntentPreferences = object> {
 
   /** `null` removes a value (back to its default). */
   update(changes: { theme?: Theme; intent?: Record<string, unknown> }): SettingsView<P> {
+    // Checked before anything is written, so a refused endpoint changes no other setting either.
+    const endpoint = changes.intent?.baseURL
+    const problem = typeof endpoint === 'string' ? modelEndpointProblem(endpoint) : null
+    if (problem) throw new ApiError('bad_request', problem, [{ path: 'intent.baseURL', message: problem }])
     if (changes.theme) this.put('theme', changes.theme)
     if (changes.intent) {
       const next: Record<string, unknown> = { ...this.get<Record<string, unknown>>('intent', {}) }

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { rememberSecret } from '../redact'
 
 /**
  * How secrets are sealed at rest. Inside Electron the OS keychain does it (safeStorage); headless,
@@ -44,10 +45,13 @@ export class SecretStore {
     if (entry.kind !== this.cipher.kind) {
       throw new Error(`the stored ${name} was sealed with ${entry.kind}, which is not available here; set it again in Settings`)
     }
-    return this.cipher.open(entry.value)
+    const value = this.cipher.open(entry.value)
+    rememberSecret(value) // whatever may echo it back (an endpoint's error) is redacted from now on
+    return value
   }
 
   set(name: SecretName, value: string): void {
+    rememberSecret(value)
     const all = this.read()
     all[name] = { kind: this.cipher.kind, value: this.cipher.seal(value) }
     this.write(all)

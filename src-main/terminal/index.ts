@@ -3,7 +3,7 @@
  *
  * Following Bruno's data path, `open` returns an id, output goes only to the owner, and input,
  * resize, ack and close are by id. When a client goes away (window closed, WebSocket dropped) its
- * shells are killed with it.
+ * shells are killed with it, and with each shell every process of its session (process-tree.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -114,8 +114,9 @@ export class TerminalService {
     }
   }
 
+  /** The app is stopping: no timer would outlive it, so what ignores the hang-up is killed at once. */
   closeAll(): void {
-    for (const entry of this.entries.values()) entry.session.kill()
+    for (const entry of this.entries.values()) entry.session.kill(0)
     this.entries.clear()
   }
 

@@ -1,3 +1,4 @@
+import { signalSession } from './process-tree'
 import type { Pty } from './pty'
 
 /** Output is sent in batches at most this often (Hyper batches every 16 ms). */
@@ -8,6 +9,8 @@ export const MAX_CHUNK = 100_000
 export const HIGH_WATER = 500_000
 /** …and resumed once the backlog falls below this. */
 export const LOW_WATER = 100_000
+/** After the hang-up, this long to save history and exit before what is left is killed. */
+export const KILL_GRACE_MS = 2000
 
 export interface SessionSink {
   data(data: string): void
@@ -26,7 +29,7 @@ export class TerminalSession {
   private unacked = 0
   private paused = false
   private exited = false
-  private killTimer: NodeJS.Timeout | undefined
+  private ended = false
 
   constructor(
     readonly pty: Pty,
@@ -35,8 +38,9 @@ export class TerminalSession {
     pty.onData((data) => this.onData(data))
     pty.onExit(({ exitCode, signal }) => {
       this.exited = true
-      clearTimeout(this.killTimer)
       this.flush()
+      // The shell is gone; what it left running in the tab goes with it.
+      this.end(KILL_GRACE_MS)
       this.sink.exit(exitCode, signal || undefined)
     })
   }
@@ -61,24 +65,28 @@ export class TerminalSession {
     }
   }
 
-  /** Hang up the shell; if it ignores SIGHUP, kill it. */
-  kill(): void {
-    if (this.exited) return
-    try {
-      this.pty.kill('SIGHUP')
-    } catch {
-      /* already gone */
-    }
-    this.killTimer = setTimeout(() => {
-      if (!this.exited) {
-        try {
-          process.kill(this.pty.pid, 'SIGKILL')
-        } catch {
-          /* already gone */
-        }
+  /**
+   * The tab is closing: hang up the shell and everything started in it, and kill what is still there
+   * after `graceMs` (0: at once, when the whole app stops and no timer would fire).
+   */
+  kill(graceMs = KILL_GRACE_MS): void {
+    if (!this.exited) {
+      try {
+        this.pty.kill('SIGHUP')
+      } catch {
+        /* already gone */
       }
-    }, 2000)
-    this.killTimer.unref()
+    }
+    this.end(graceMs)
+  }
+
+  private end(graceMs: number): void {
+    if (this.ended) return
+    this.ended = true
+    const leader = this.pty.pid
+    signalSession(leader, 'SIGHUP', !this.exited)
+    if (graceMs <= 0) return signalSession(leader, 'SIGKILL', !this.exited)
+    setTimeout(() => signalSession(leader, 'SIGKILL', !this.exited), graceMs).unref()
   }
 
   private onData(data: string): void {

@@ -1,9 +1,21 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createHost, type Host } from '../host'
 import { recordingContext, waitFor } from '../testing/context'
 import { tempHome } from '../testing/home'
 import { HIGH_WATER, takeChunk } from './index'
 import { alive } from '../testing/process'
+import { readStat } from './process-tree'
+
+/** Running, not a zombie left for a parent (or an init that does not reap) to collect. */
+function running(pid: number): boolean {
+  if (!readStat(pid)) return false
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
 
 function setup(): { host: Host; ctx: ReturnType<typeof recordingContext>['ctx']; output: (id: string) => string; received: ReturnType<typeof recordingContext>['received'] } {
   const home = tempHome()
@@ -20,7 +32,7 @@ describe('terminal on a real pty', () => {
     await host.call('terminal.write', { id: info.id, data: 'echo hello-from-$((6*7))\r' }, ctx)
     await waitFor(() => output(info.id).includes('hello-from-42'), 'echo output')
     await host.call('terminal.write', { id: info.id, data: 'dwcp --version; echo "home=$DWCP_HOME"\r' }, ctx)
-    const text = await waitFor(() => output(info.id).includes(`home=${host.home}`) && output(info.id), 'dwcp --version', 15000)
+    const text = await waitFor(() => output(info.id).includes(`home=${host.home}`) && output(info.id), 'dwcp --version')
     expect(text).toMatch(/dwcp \d+\.\d+\.\d+ \(protocol 4\.0\.0, 3\.0\.0\)/)
     expect(text).toContain(`home=${host.home}`)
     await host.close()
@@ -48,6 +60,28 @@ describe('terminal on a real pty', () => {
     await waitFor(() => received.some((r) => r.event === 'terminal:exit' && r.data.id === b.id), 'exit event')
     await host.close()
   })
+
+  it('ends the background and nohup children of a tab with it, when the tab closes and when its client goes away', async () => {
+    const { host, ctx, output } = setup()
+    const startChildren = async (id: string) => {
+      // A job-control background job, a nohup one (ignores SIGHUP) and one orphaned by a subshell.
+      await host.call('terminal.write', { id, data: 'sleep 1000 & echo "bg=$!"; nohup sleep 1001 >/dev/null 2>&1 & echo "nohup=$!"; (sleep 1002 & echo "orphan=$!")\r' }, ctx)
+      const text = await waitFor(() => /orphan=\d+/.test(output(id)) && output(id), 'the children’s pids')
+      const pids = ['bg', 'nohup', 'orphan'].map((name) => Number(new RegExp(`${name}=(\\d+)`).exec(text)![1]))
+      expect(pids.every(running)).toBe(true)
+      return pids
+    }
+    const a = (await host.call('terminal.open', { cols: 80, rows: 24 }, ctx)) as { id: string; pid: number }
+    const inA = await startChildren(a.id)
+    await host.call('terminal.close', { id: a.id }, ctx)
+    await waitFor(() => !inA.some(running), 'every child of the closed tab to end')
+
+    const b = (await host.call('terminal.open', { cols: 80, rows: 24 }, ctx)) as { id: string; pid: number }
+    const inB = await startChildren(b.id)
+    host.dropClient(ctx.clientId)
+    await waitFor(() => !inB.some(running) && !running(b.pid), 'every child of the dropped client’s tab to end')
+    await host.close()
+  }, 150_000)
 
   it('keeps one client out of another client’s terminals', async () => {
     const { host, ctx } = setup()
@@ -78,7 +112,7 @@ describe('terminal on a real pty', () => {
         acked = total
       }
       return output(id).includes('FLOOD-2-DONE')
-    }, 'the flood to finish once acknowledged', 20000)
+    }, 'the flood to finish once acknowledged')
     await host.close()
   })
 })

@@ -1,6 +1,7 @@
 import { create, type StateCreator } from 'zustand'
 import { createJSONStorage, persist } from 'zustand/middleware'
 import type { ExecutionReportView, IntentView } from '../../src-main/api/contract'
+import { redact, redactText } from '../../src-main/redact'
 import { api } from '../api/client'
 import { errorMessage } from '../lib/errors'
 
@@ -152,13 +153,32 @@ export const useChat = create<ChatState>()(
     name: 'dwcp-chat',
     version: 1,
     storage: createJSONStorage(() => localStorage),
-    partialize: (state) => ({ history: state.history, turns: state.turns.slice(-KEPT_TURNS) }),
+    partialize: (state) => ({ history: state.history.map(redactText), turns: state.turns.slice(-KEPT_TURNS).map(keptTurn) }),
     merge: (kept, current) => {
       const { history = [], turns = [] } = (kept ?? {}) as Partial<Pick<ChatState, 'history' | 'turns'>>
       return { ...current, history, turns: turns.map(interrupted) }
     },
   }),
 )
+
+/** Error texts kept in storage are cut to this length: enough to read, not a dump of what failed. */
+const KEPT_ERROR_CHARS = 500
+
+/**
+ * A turn as written to the window's storage, which outlives the session: no half-streamed answer, and
+ * no credential-shaped text anywhere (the host redacts its errors already; a browser-side failure,
+ * or text the operator pasted, is not the host's).
+ */
+function keptTurn(turn: Turn): Turn {
+  const { partial: _partial, ...rest } = turn
+  const clip = (text: string) => redactText(text).slice(0, KEPT_ERROR_CHARS)
+  const kept = redact(rest) as Turn
+  return {
+    ...kept,
+    ...(kept.error ? { error: clip(kept.error) } : {}),
+    ...(kept.execution?.message ? { execution: { ...kept.execution, message: clip(kept.execution.message) } } : {}),
+  }
+}
 
 /** What was under way when the window went away cannot be followed any more: say so, and where to look. */
 function interrupted(turn: Turn): Turn {
