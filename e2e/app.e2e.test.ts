@@ -41,7 +41,7 @@ afterAll(async () => {
 })
 
 /** A user waits a few seconds for the screen to show something, not one. */
-const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 })
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 50 })
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}${name}.png` })

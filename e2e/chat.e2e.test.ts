@@ -15,7 +15,7 @@ import { dwcp } from './support/server'
 
 
 
-const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 })
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 50 })
 
 let app: OpenApp
 

@@ -17,7 +17,7 @@ beforeAll(async () => {
 // The console stops its demo agents as it stops.
 afterAll(() => app?.close())
 
-const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 45_000, interval: 200 })
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 200 })
 
 describe('the demo fleet', () => {
   it('is offered on an empty fleet, and one click brings six live agents', async () => {

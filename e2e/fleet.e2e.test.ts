@@ -51,7 +51,7 @@ afterAll(async () => {
   await serve?.stop?.()
 })
 
-const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 })
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 50 })
 
 describe('the Fleet view', () => {
   it('lists every device in a virtualized table and draws each on the map', async () => {

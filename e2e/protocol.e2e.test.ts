@@ -61,7 +61,7 @@ afterAll(async () => {
   await app?.close()
 })
 
-const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 100 })
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 100 })
 
 describe('the Protocol view', () => {
   it('shows the console identity and where agents connect, with nobody connected yet', async () => {

@@ -42,7 +42,7 @@ afterAll(async () => {
   await serve?.stop?.()
 })
 
-const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 })
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 50 })
 const flagsJson = () => JSON.parse(dwcp(serve.home, 'flags', 'list', '--json')) as { name: string; enabled: boolean; rollout: number }[]
 
 describe('the Release view', () => {

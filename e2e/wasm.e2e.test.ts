@@ -34,7 +34,7 @@ afterAll(async () => {
   await serve?.stop()
 })
 
-const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 })
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 50 })
 
 describe('the WASM view', () => {
   it('runs the built-in HTTP handler: a cold start in a new tenant, then warm', async () => {

@@ -38,7 +38,7 @@ export async function startServe(options: { home?: string } = {}): Promise<Serve
       if (lines.length >= 5) resolve(lines) // four lines, the last one with its newline
     })
     child.once('exit', (code) => reject(new Error(`dwcp serve exited with ${code}: ${err}`)))
-    setTimeout(() => reject(new Error(`dwcp serve printed nothing in 20 s: ${err}`)), 20_000)
+    setTimeout(() => reject(new Error(`dwcp serve printed nothing in 60 s: ${err}`)), 60_000)
   })
   const url = lines[0]
   const loginUrl = /(http:\/\/\S+\/login\?code=\S+)/.exec(lines[1])?.[1]

@@ -2,6 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { dwcp, dwcpBackground } from '../testing/cli'
+import { waitFor } from '../testing/context'
 import { tempHome } from '../testing/home'
 
 describe('dwcp CLI', () => {
@@ -52,7 +53,11 @@ describe('dwcp CLI', () => {
     expect(broken.status).toBe(1)
     expect(broken.stderr).toContain(join(home, 'dwcp.db'))
     expect(broken.stderr).toContain(`dwcp backup restore ${backup.file}`)
-    const restored = dwcp(home, 'backup', 'restore', backup.file)
+    // The backup's audit log is shorter than the one the damaged file held (its high-water mark says so).
+    const refused = dwcp(home, 'backup', 'restore', backup.file)
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toMatch(/would roll history back.*--allow-shorter-history/)
+    const restored = dwcp(home, 'backup', 'restore', backup.file, '--allow-shorter-history')
     expect(restored.status).toBe(0)
     expect(restored.stderr).toContain('moved aside')
     expect(dwcp(home, 'info').status).toBe(0)
@@ -74,8 +79,8 @@ describe('dwcp CLI', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
       const health = await (await fetch(`${url}v4/health`)).json()
       expect(health.status).toBe('ok')
-      await new Promise((r) => setTimeout(r, 100))
-      expect(server.output()).toMatch(/one-time sign-in link\): http:\/\/127\.0\.0\.1:\d+\/login\?code=/)
+      const signIn = /one-time sign-in link\): http:\/\/127\.0\.0\.1:\d+\/login\?code=/
+      await waitFor(() => signIn.test(server.output()), 'the sign-in link')
     } finally {
       server.child.kill('SIGTERM')
     }

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { agentRuntime } from '../agent-runtime'
 import { createHost } from '../host'
 import { defaultHome } from '../paths'
+import { installProcessGuard } from '../process-guard'
 import { decodeToJson, EdgeAgent, FRAME_KINDS, parseHex, zstdReady, type FrameKind } from '../protocol'
 import { call, printJson, withHost } from './shared'
 
@@ -148,6 +149,7 @@ export function registerProtocolCommands(program: Command): void {
         state: runtime.state,
         log: (line) => process.stderr.write(`${line}\n`),
       })
+      installProcessGuard({ name: 'dwcp agent', home: host.home, logger: () => host.log, close: async () => (agent.stop('agent stopping after an internal error'), await host.close()) })
       const stop = async () => {
         agent.stop('agent stopped by its operator')
         await host.close()

@@ -33,7 +33,7 @@ describe('dwcp edge / deploy / scale / update / migrate / destroy', () => {
     expect(dwcp(home, 'migrate', 'web', '--region', 'eu-west').stdout).toMatch(/#0 {2}placed {3}lon-1/)
     expect(dwcp(home, 'destroy', 'web')).toMatchObject({ status: 0, stdout: 'destroyed web: 1 replica stopped\n' })
     expect(dwcp(home, 'deployments').stdout).toBe('no deployments: `dwcp deploy NAME --module trivial` makes one\n')
-  }, 60_000)
+  }, 300_000) // `dwcp` processes one after another: minutes on a busy two-core machine
 
   it('refuses bad input with one line on stderr and a non-zero exit, changing nothing', () => {
     const home = tempHome()
@@ -45,7 +45,7 @@ describe('dwcp edge / deploy / scale / update / migrate / destroy', () => {
     expect(dwcp(home, 'fleet', 'demo', '--agents', '3', '--console', '127.0.0.1:1')).toMatchObject({ status: 1, stderr: expect.stringMatching(/^dwcp: no console is listening for agents at 127\.0\.0\.1:1: start it first/) })
     expect(dwcp(home, 'fleet', 'demo', '--agents', '100')).toMatchObject({ status: 2, stderr: 'dwcp: --agents is at most 64, not 100\n' })
     expect(JSON.parse(dwcp(home, 'edge', 'list', '--json').stdout)).toEqual({ total: 0, devices: [] })
-  }, 60_000)
+  }, 300_000)
 
   it('replays the GPU trace: one JSON line per strategy, also from a file without the optional columns', () => {
     const home = tempHome()
@@ -63,5 +63,5 @@ describe('dwcp edge / deploy / scale / update / migrate / destroy', () => {
     expect(dwcp(home, 'edge', 'simulate', '--nodes', nodes, '--pods', '/nope.csv')).toMatchObject({ status: 2, stderr: 'dwcp: cannot read /nope.csv: no such file\n' })
     writeFileSync(bare, 'name,cpu\nx,1')
     expect(dwcp(home, 'edge', 'simulate', '--nodes', nodes, '--pods', bare).stderr).toMatch(/bare\.csv:1: missing columns cpu_milli, memory_mib, num_gpu, gpu_milli \(header: name,cpu\)/)
-  }, 60_000)
+  }, 300_000)
 })

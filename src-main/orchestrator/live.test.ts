@@ -69,7 +69,7 @@ describe('a live fleet of agent processes', () => {
     await waitFor(async () => {
       const d = await get()
       return d.state === 'running' && !d.instances.some((r) => r.deviceId === victim) ? d : undefined
-    }, 'replica 0 rescheduled off the killed agent', 15_000)
+    }, 'replica 0 rescheduled off the killed agent')
     const after = await get()
     expect(after.instances).toHaveLength(6)
     expect(after.instances.every((r) => r.state === 'running')).toBe(true)
@@ -91,6 +91,6 @@ describe('a live fleet of agent processes', () => {
     const cli = dwcp(home, 'deploy', 'batch', '--module', 'trivial', '--replicas', '1', '--memory', '512MB', '--json')
     expect(cli.status).toBe(0)
     expect(JSON.parse(cli.stdout)).toMatchObject({ name: 'batch', state: 'placed' })
-    await waitFor(async () => ((await api('GET', '/v4/edge/deployment?name=batch')).body.state === 'running' ? true : undefined), 'the console to start the CLI’s replica', 15_000)
-  }, 120_000)
+    await waitFor(async () => ((await api('GET', '/v4/edge/deployment?name=batch')).body.state === 'running' ? true : undefined), 'the console to start the CLI’s replica')
+  }, 300_000)
 })

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { CallContext } from '../api/dispatch'
 import { createHost, type Host } from '../host'
 import { EdgeAgent } from '../protocol'
+import { waitFor } from '../testing/context'
 import { tempHome } from '../testing/home'
 
 const ctx: CallContext = { clientId: 'test', transport: 'test', emit: () => {} }
@@ -28,7 +29,7 @@ async function consoleWithAgent(host: Host, name: string) {
   })
   cleanups.push(() => agent.stop())
   await agent.connect()
-  for (let i = 0; i < 100 && host.protocol.list().length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+  await waitFor(() => host.protocol.list().length > 0, `${name} registered by the console`)
   return host.protocol.status().peers[0]!
 }
 

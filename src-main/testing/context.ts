@@ -8,8 +8,12 @@ export function recordingContext(clientId = 'test-client', transport: CallContex
   return { ctx, received }
 }
 
-/** Wait until `check` returns a truthy value, polling; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false | null | Promise<T | undefined | false | null>, what: string, timeoutMs = 5000): Promise<T> {
+/**
+ * Wait until `check` returns a truthy value, polling; fails with `what` after `timeoutMs`. The default
+ * is long because a busy machine can be many times slower than a quiet one, and a wait that succeeds
+ * early costs nothing: it only bounds a hang.
+ */
+export async function waitFor<T>(check: () => T | undefined | false | null | Promise<T | undefined | false | null>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()

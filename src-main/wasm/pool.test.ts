@@ -26,7 +26,9 @@ const MEMORY_BOMB = '(module (memory (export "memory") 1) (func (export "bomb") 
 let pool: WasmPool
 beforeAll(async () => {
   wabt = await wabtInit()
-  pool = new WasmPool({ maxWorkersPerTenant: 2 })
+  // Calls without their own time limit get a generous one: a busy machine must not turn a slow start into
+  // "time limit exceeded". The tests of time limits set theirs.
+  pool = new WasmPool({ maxWorkersPerTenant: 2, defaultTimeoutMs: 60_000 })
 })
 afterAll(() => pool.close())
 
