@@ -4,18 +4,23 @@
  * one expected, and search and verification still answer. The log is written straight into the
  * data folder before the server starts (about half a minute), the way a year of operations would be.
  */
-import { mkdtempSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { AuditService } from '../src-main/audit'
-import { Store } from '../src-main/store'
+import { openSqlite, Store } from '../src-main/store'
 import { SHOTS } from './support/app'
 import { launchChromium } from './support/browser'
-import { startServe, type ServeProcess } from './support/server'
+import { probeHealth, stillRunning } from './support/red-team'
+import { dwcp, launcher, startServe, type ServeProcess } from './support/server'
 
 const N = 1_000_000
+/** The console signs a head every 2 s here (a minute by default), so every export straddles ticks. */
+const HEAD_INTERVAL_MS = 2000
 
 let serve: ServeProcess
 let browser: Browser
@@ -44,21 +49,26 @@ function seed(home: string): void {
 beforeAll(async () => {
   const home = mkdtempSync(join(tmpdir(), 'dwcp-e2e-1m-'))
   seed(home)
-  serve = await startServe({ home })
+  process.env.DWCP_AUDIT_HEAD_INTERVAL_MS = String(HEAD_INTERVAL_MS)
+  try {
+    serve = await startServe({ home })
+  } finally {
+    delete process.env.DWCP_AUDIT_HEAD_INTERVAL_MS
+  }
   browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
   page.on('pageerror', (err) => console.error('page error:', err))
   await page.goto(serve.loginUrl)
   await page.getByTestId('nav-audit').click()
   await page.getByTestId('audit-table').waitFor()
-}, 180_000)
+}, 300_000)
 
 afterAll(async () => {
   await browser?.close()
   await serve?.stop()
 })
 
-const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 50 })
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 60_000, interval: 50 })
 
 /** The seq numbers of the rows on screen, top to bottom. */
 async function visibleSeqs(): Promise<number[]> {
@@ -128,4 +138,73 @@ describe('the Audit view with a million entries', () => {
     await eventually(() => page.getByTestId('audit-verdict').getAttribute('data-ok')).toBe('true')
     expect(await page.getByTestId('audit-verdict').innerText()).toMatch(/1,000,0\d\d/)
   })
+
+  it('exports all million entries five times in a row across head-signing ticks, the host alive and every bundle verifying', async () => {
+    // The export is the Audit view's call (audit.export over the WebSocket), made directly rather than
+    // through clicks: five exports of a million entries take minutes, and the clicks add nothing here.
+    const token = dwcp(serve.home, 'token').trim()
+    const socket = new WebSocket(new URL('/v4/stream', serve.url).href.replace(/^http/, 'ws'), { headers: { authorization: `Bearer ${token}` } })
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject))
+    let id = 0
+    const call = (method: string, input: unknown) =>
+      new Promise<{ type: string; result?: any; error?: { message: string } }>((resolve) => {
+        const mine = ++id
+        const onMessage = (raw: WebSocket.RawData) => {
+          const message = JSON.parse(raw.toString())
+          if (message.id !== mine) return
+          socket.off('message', onMessage)
+          resolve(message)
+        }
+        socket.on('message', onMessage)
+        socket.send(JSON.stringify({ id: mine, method, input }))
+      })
+    const verifications: Promise<{ code: number | null; out: string }>[] = []
+    const db = openSqlite(join(serve.home, 'dwcp.db'), { readonly: true, fileMustExist: true })
+    const intervalHeadsSince = (time: string) => (db.prepare("SELECT COUNT(*) FROM audit_heads WHERE reason = 'interval' AND made_at > ?").pluck().get(time) as number)
+    try {
+      for (let round = 1; round <= 5; round++) {
+        const started = new Date().toISOString()
+        // Someone keeps working meanwhile: each change is an audit entry, so each tick has a head to sign.
+        let working = true
+        const work = (async () => {
+          for (let i = 0; working; i++) {
+            await call('settings.update', { theme: i % 2 ? 'dark' : 'light' })
+            await new Promise((resolve) => setTimeout(resolve, 250))
+          }
+        })()
+        const probe = probeHealth(serve.url, { everyMs: 200 })
+        const answer = await call('audit.export', { file: `all-${round}.dwcpaudit` })
+        working = false
+        await work
+        const health = await probe.stop()
+        expect(answer.error?.message).toBeUndefined()
+        expect(answer.result).toMatchObject({ complete: true })
+        expect(answer.result.entries).toBeGreaterThanOrEqual(N)
+        expect(stillRunning(serve.child)).toBe(true)
+        expect(health.failures).toBe(0)
+        expect(intervalHeadsSince(started)).toBeGreaterThan(0)
+        // Checked offline by the CLI, as an auditor would, while the next export runs.
+        verifications.push(verifyWithCli(join(serve.home, 'exports', `all-${round}.dwcpaudit`)))
+      }
+      for (const verification of await Promise.all(verifications)) {
+        expect(verification.out).toMatch(/^OK: verified 1,?0\d\d,?\d{3} entries/)
+        expect(verification.code).toBe(0)
+      }
+      expect(readdirSync(join(serve.home, 'exports')).filter((f) => f.endsWith('.partial'))).toEqual([])
+    } finally {
+      db.close()
+      socket.close()
+      for (let round = 1; round <= 5; round++) rmSync(join(serve.home, 'exports', `all-${round}.dwcpaudit`), { force: true })
+    }
+  }, 900_000)
 })
+
+function verifyWithCli(file: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [launcher, 'audit', 'verify', file], { env: { ...process.env, DWCP_HOME: mkdtempSync(join(tmpdir(), 'dwcp-auditor-')) } })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.once('exit', (code) => resolve({ code, out }))
+  })
+}

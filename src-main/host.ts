@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { basename, isAbsolute, join, resolve } from 'node:path'
-import { AUDIT_MIGRATIONS, AuditInputError, AuditService, BundleError, ProofError } from './audit'
+import { AUDIT_MIGRATIONS, AuditInputError, AuditService, AuditWriteError, BundleError, ProofError } from './audit'
 import type { EngineStatus, SystemInfo } from './api/contract'
 import { createDispatch, type CallContext, type Dispatch, type Handlers } from './api/dispatch'
 import { ApiError } from './api/errors'
@@ -30,7 +30,7 @@ import {
   verifyBackup,
 } from './store'
 import { TerminalNotFoundError, TerminalService } from './terminal'
-import { WasmError, WasmPool } from './wasm'
+import { ModuleStore, WASM_MIGRATIONS, WasmError, WasmPool } from './wasm'
 import { wasmHandlers } from './handlers/wasm'
 import { RELEASE_MIGRATIONS, ReleaseError, ReleaseManager } from './release'
 import { releaseHandlers } from './handlers/release'
@@ -84,7 +84,9 @@ export function createHost(options: HostOptions): Host {
   const log = options.logger ?? createLogger(options.home, options.shell)
   const events = new EventBus()
   const settings = new SettingsService<IntentSettings>(store, options.secretCipher ?? plainFileCipher, DEFAULT_INTENT_SETTINGS)
-  const audit = new AuditService(store, { product: `${PRODUCT_NAME} ${PRODUCT_VERSION}` })
+  // DWCP_AUDIT_HEAD_INTERVAL_MS shortens the head-signing interval (tests and benchmarks straddle it).
+  const headIntervalMs = Number(process.env.DWCP_AUDIT_HEAD_INTERVAL_MS) || undefined
+  const audit = new AuditService(store, { product: `${PRODUCT_NAME} ${PRODUCT_VERSION}`, logger: log, ...(headIntervalMs ? { headIntervalMs } : {}) })
   audit.log.onAppend((entries) => events.emit('audit', { entries, size: audit.log.size }))
   const terminals = new TerminalService({
     binDir: join(options.home, 'bin'),
@@ -95,7 +97,11 @@ export function createHost(options: HostOptions): Host {
 
   // Engines: each is built here from its public index.ts and handed only what it needs.
   const metrics = new Registry()
-  const wasm = new WasmPool({ scratchDir: join(options.home, 'wasm', 'scratch') })
+  // Modules uploaded to the console stay in the data folder, so their deployments start after a restart
+  // (an agent is sent the bytes with every start and keeps none).
+  const storedModulesMb = Number(process.env.DWCP_WASM_MODULES_MB) || undefined
+  const moduleStore = options.shell === 'agent' ? undefined : new ModuleStore({ store, dir: join(options.home, 'wasm', 'modules'), ...(storedModulesMb ? { maxBytes: storedModulesMb * 1024 * 1024 } : {}) })
+  const wasm = new WasmPool({ scratchDir: join(options.home, 'wasm', 'scratch'), ...(moduleStore ? { moduleStore } : {}) })
   mkdirSync(join(options.home, 'wasm', 'scratch'), { recursive: true })
   wasm.metrics.register(metrics, {
     activeInstances: () => wasm.stats().activeInstances,
@@ -117,7 +123,9 @@ export function createHost(options: HostOptions): Host {
     features: (agentName) => FEATURES.filter((f) => f.name !== 'enhanced_compression' || release.isEnabled('enhanced_compression', agentName)),
     // ML-KEM joins an agent's key exchange while quantum_crypto is on for it (the default); off, X25519 alone.
     postQuantum: (agentName) => release.isEnabled('quantum_crypto', agentName),
+    log: (level, message, details) => log[level](details, message),
   })
+  protocol.registerMetrics(metrics)
   release.rollback.attachProtocol({ pin: (version) => protocol.pin(version) })
   const keptPin = release.rollback.pinnedVersion()
   if (keptPin) void protocol.pin(keptPin)
@@ -181,7 +189,9 @@ export function createHost(options: HostOptions): Host {
 
   log.info({ home: options.home, shell: options.shell, version: PRODUCT_VERSION }, 'host started')
   if (options.shell === 'electron' || options.shell === 'server') {
-    audit.record({ actor: 'system', action: 'host.start', target: options.shell, outcome: 'ok', details: { version: PRODUCT_VERSION } })
+    // A damaged log refuses every change, but the console still starts: to verify it, and to restore.
+    if (audit.log.damaged) log.error({ problem: audit.log.damaged }, 'the audit log is damaged: changes are refused')
+    else audit.record({ actor: 'system', action: 'host.start', target: options.shell, outcome: 'ok', details: { version: PRODUCT_VERSION } })
     // A running host keeps a warm worker with the built-in workloads, so the first call is not a cold one.
     for (const builtin of ['trivial', 'hash', 'transform', 'http']) {
       wasm.prewarm({ builtin }).catch((err: Error) => log.warn({ builtin, err: err.message }, 'could not pre-warm a built-in workload'))
@@ -210,7 +220,7 @@ export function createHost(options: HostOptions): Host {
       orchestrator.close()
       await wasm.close()
       if (store.db.open) {
-        if (options.shell === 'electron' || options.shell === 'server') audit.record({ actor: 'system', action: 'host.stop', target: options.shell, outcome: 'ok' })
+        if ((options.shell === 'electron' || options.shell === 'server') && !audit.log.damaged) audit.record({ actor: 'system', action: 'host.stop', target: options.shell, outcome: 'ok' })
         audit.close()
       }
       store.close()
@@ -244,7 +254,7 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
   const bundlePath = (file: string, ctx: CallContext) => {
     if (ctx.transport === 'cli' || ctx.transport === 'test') return isAbsolute(file) ? file : resolve(file)
     if (file !== basename(file) || file.startsWith('.')) throw new ApiError('bad_request', 'give a bundle by file name; it is kept in the data folder’s exports/')
-    mkdirSync(exportsDir, { recursive: true })
+    mkdirSync(exportsDir, { recursive: true, mode: 0o700 })
     return resolve(exportsDir, file.endsWith('.dwcpaudit') ? file : `${file}.dwcpaudit`)
   }
   const progress = (ctx: CallContext, operation: 'verify' | 'export' | 'open') => (done: number, total: number) => ctx.emit('audit:progress', { operation, done, total })
@@ -283,14 +293,14 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
       audited(
         ctx,
         { action: 'backup.create', target: input.file ?? 'backups/' },
-        () => createBackup(store, { ...(input.file ? { file: backupPath(input.file, ctx) } : {}), reason: input.reason ?? `requested over ${ctx.transport}` }),
+        async () => createBackup(store, { ...(input.file ? { file: backupPath(input.file, ctx) } : {}), reason: input.reason ?? `requested over ${ctx.transport}` }),
         (b) => ({ file: b.file, sha256: b.sha256, sizeBytes: b.sizeBytes }),
       ),
     'backup.list': () => listBackups(store),
     'backup.verify': (input, ctx) =>
-      audited(ctx, { action: 'backup.verify', target: input.file }, () => verifyBackup(backupPath(input.file, ctx), store.knownSchema()), (v) => ({ ok: v.ok, problems: v.problems })),
+      audited(ctx, { action: 'backup.verify', target: input.file }, async () => verifyBackup(backupPath(input.file, ctx), store.knownSchema()), (v) => ({ ok: v.ok, problems: v.problems })),
     'backup.restore': async (input, ctx) => {
-      const result = await audited(ctx, { action: 'backup.restore', target: input.file, safety: 'dangerous' }, () => restoreBackup(store, backupPath(input.file, ctx)), (r) => ({ previousStateSavedTo: r.previousStateSavedTo }))
+      const result = await audited(ctx, { action: 'backup.restore', target: input.file, safety: 'dangerous' }, async () => restoreBackup(store, backupPath(input.file, ctx)), (r) => ({ previousStateSavedTo: r.previousStateSavedTo }))
       events.emit('settings', settings.view())
       return result
     },
@@ -300,17 +310,23 @@ function buildHandlers({ options, store, settings, terminals, events, audit, was
     'audit.proof': (input) => audit.proof(input.seq),
     'audit.verify': async (_input, ctx) => {
       const report = await audit.verify(progress(ctx, 'verify'))
+      // A log too damaged to take this entry still gets its report: the report says what is wrong.
+      if (audit.log.damaged) return report
       audit.record({ actor: actorOf(ctx), action: 'audit.verify', target: 'audit-log', outcome: report.ok ? 'ok' : 'failed', details: { entries: report.entries, problem: report.problem?.message ?? null, via: ctx.transport } })
       return report
     },
     'audit.sign': (_input, ctx) => audit.sign(`requested over ${ctx.transport}`),
     'audit.export': (input, ctx) => {
       const file = bundlePath(input.file ?? `audit-${new Date().toISOString().replace(/[:.]/g, '-')}.dwcpaudit`, ctx)
-      return audited(ctx, { action: 'audit.export', target: file, details: { filter: input.filter } }, () => audit.export(file, input.filter, progress(ctx, 'export')), (r) => ({ entries: r.entries, bytes: r.bytes }))
+      return audited(ctx, { action: 'audit.export', target: file, details: { filter: input.filter } }, async () => audit.export(file, input.filter, progress(ctx, 'export')), (r) => ({ entries: r.entries, bytes: r.bytes }))
     },
     'audit.openBundle': async (input, ctx) => {
-      const source = input.contentBase64 ? Buffer.from(input.contentBase64, 'base64') : bundlePath(input.file!, ctx)
-      const review = await audit.openBundle(source, progress(ctx, 'open'))
+      const source = input.contentBase64 ? { base64: input.contentBase64 } : bundlePath(input.file!, ctx)
+      const review = await audit.openBundle(source, progress(ctx, 'open')).catch((err: unknown) => {
+        // A refused file is recorded too: someone tried to open it.
+        if (err instanceof BundleError) audit.record({ actor: actorOf(ctx), action: 'audit.bundle.open', target: input.name ?? input.file ?? 'upload', outcome: 'refused', details: { problem: err.message, via: ctx.transport } })
+        throw err
+      })
       audit.record({ actor: actorOf(ctx), action: 'audit.bundle.open', target: input.name ?? input.file ?? 'upload', outcome: review.verdict.ok ? 'ok' : 'failed', details: { keyFingerprint: review.keyFingerprint, entries: review.entryCount, via: ctx.transport } })
       return { file: typeof source === 'string' ? source : (input.name ?? 'upload'), ...review }
     },
@@ -382,6 +398,7 @@ const WASM_ERROR_CODES: Record<WasmError['kind'], ApiError['code']> = {
   import: 'bad_request',
   limit: 'conflict',
   memory: 'bad_request',
+  stack: 'bad_request',
   timeout: 'bad_request',
   trap: 'bad_request',
   not_found: 'not_found',
@@ -394,6 +411,7 @@ function translate(err: unknown): ApiError {
   if (err instanceof BackupError) return new ApiError(err.kind, err.message)
   if (err instanceof TerminalNotFoundError) return new ApiError('not_found', err.message)
   if (err instanceof AuditInputError || err instanceof ProofError || err instanceof BundleError) return new ApiError('bad_request', err.message)
+  if (err instanceof AuditWriteError) return new ApiError('unavailable', err.message)
   if (err instanceof WasmError) return new ApiError(WASM_ERROR_CODES[err.kind], err.message)
   if (err instanceof ReleaseError) return new ApiError(err.kind, err.message)
   if (err instanceof OrchestratorError) return new ApiError(err.kind, err.message)
@@ -406,7 +424,7 @@ function translate(err: unknown): ApiError {
 
 /** Schema version per engine that this build knows, without opening a database (restore into a damaged folder). */
 export function knownSchema(): Record<string, number> {
-  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length, release: RELEASE_MIGRATIONS.length, orchestrator: ORCHESTRATOR_MIGRATIONS.length, protocol: PROTOCOL_MIGRATIONS.length }
+  return { store: STORE_MIGRATIONS.length, audit: AUDIT_MIGRATIONS.length, release: RELEASE_MIGRATIONS.length, orchestrator: ORCHESTRATOR_MIGRATIONS.length, protocol: PROTOCOL_MIGRATIONS.length, wasm: WASM_MIGRATIONS.length }
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 export const WORKER_ENTRIES = {
   'audit-scan-worker': 'src-main/audit/scan-worker.ts',
+  'audit-bundle-worker': 'src-main/audit/bundle-worker.ts',
   'wasm-tenant-worker': 'src-main/wasm/tenant-worker.ts',
 } as const
 

@@ -229,7 +229,7 @@ describe('crash safety', () => {
     expect(audit.log.entry(acknowledged)?.target).toBe(`item-${acknowledged}`)
     expect(await audit.verify()).toMatchObject({ ok: true })
     close()
-  }, 60_000)
+  }, 120_000)
 })
 
 describe('search combined with filters', () => {

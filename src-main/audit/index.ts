@@ -4,7 +4,8 @@
  */
 import { openSqlite, type Store } from '../store'
 import { canonicalEntry, type AuditEntry } from './canonical'
-import { exportBundle, verifyBundle, type BundleReview, type ExportResult } from './bundle'
+import { exportBundle, type BundleReview, type ExportResult } from './bundle'
+import { verifyBundleOffThread, type BundleCheckOptions, type BundleSource } from './bundle-check'
 import { loadOrCreateSigningKey, readSigningKeyFingerprint } from './keys'
 import { defaultHome } from '../paths'
 import { AuditLog, type AppendInput, type AuditFilter, type SignedHead } from './log'
@@ -12,18 +13,21 @@ import { leafHashOfText, MerkleAccumulator } from './merkle'
 import type { VerifyReport } from './verify'
 import { verifyLiveLog, type LiveVerifyInput } from './verify-live'
 import type { LogKey } from './checkpoint'
+import type { Logger } from '../log'
 
-export { AuditLog, AuditInputError, toFtsQuery, type AppendInput, type AuditFilter, type SignedHead } from './log'
-export { BundleError, looksLikeBundle, type BundleReview, type ExportResult } from './bundle'
+export { AuditLog, AuditInputError, AuditWriteError, toFtsQuery, type AppendInput, type AuditFilter, type SignedHead } from './log'
+export { BundleError, BundleRefusedError, looksLikeBundle, type BundleReview, type ExportResult } from './bundle'
 export { canonicalEntry, canonicalJson, SAFETY_LEVELS, type AuditEntry, type SafetyLevel } from './canonical'
-export { redact } from './redact'
+export { redact } from '../redact'
 export { AUDIT_MIGRATIONS } from './schema'
 export type { VerifyReport } from './verify'
 export { verifyInclusion, ProofError } from './merkle'
 
 export interface AuditOptions {
-  /** How often to sign a new head while entries arrive (default one minute). */
+  /** How often to sign a new head while entries arrive (default one minute; at least 100 ms). */
   headIntervalMs?: number
+  /** Where a head-signing tick that could not sign says so (default: a process warning). */
+  logger?: Pick<Logger, 'warn'>
   product: string
   /** Tuning of full verification (tests force worker threads on small logs). */
   verify?: Pick<LiveVerifyInput, 'rangeLevel' | 'workers'>
@@ -42,8 +46,23 @@ export class AuditService {
   ) {
     this.key = loadOrCreateSigningKey(store.home)
     this.log = new AuditLog(store, this.key)
-    this.timer = setInterval(() => this.log.signHead('interval'), options.headIntervalMs ?? 60_000)
+    this.timer = setInterval(() => this.signOrSkip(), Math.max(100, options.headIntervalMs || 60_000))
     this.timer.unref()
+  }
+
+  /**
+   * A timer callback must never throw: out of a timer, an error takes the whole process down. A tick
+   * that cannot sign (the database busy, or another process holding the write lock) is skipped; the
+   * next one signs everything since.
+   */
+  private signOrSkip(reason = 'interval'): void {
+    try {
+      this.log.signHead(reason)
+    } catch (err) {
+      const message = `audit: the ${reason} head was not signed (${(err as Error).message}); the next one will cover its entries`
+      if (this.options.logger) this.options.logger.warn({ reason }, message)
+      else process.emitWarning(message)
+    }
   }
 
   /** Write one entry now (durable when this returns). Audit failures must never be silent. */
@@ -119,21 +138,22 @@ export class AuditService {
     return exportBundle(this.log, this.key, file, filter, this.options.product, onProgress)
   }
 
-  async openBundle(source: string | Buffer, onProgress?: Progress): Promise<BundleReview & { fromThisInstallation: boolean }> {
-    const review = await verifyBundle(source, onProgress)
+  /** Check a bundle, perhaps from someone else, on a worker thread: this thread keeps answering meanwhile. */
+  async openBundle(source: BundleSource, onProgress?: Progress, options: Omit<BundleCheckOptions, 'onProgress'> = {}): Promise<BundleReview & { fromThisInstallation: boolean }> {
+    const review = await verifyBundleOffThread(source, { ...options, ...(onProgress ? { onProgress } : {}) })
     return { ...review, fromThisInstallation: review.keyFingerprint === this.key.fingerprint }
   }
 
   /** Sign the final head: called when the host stops. */
   close(): void {
     clearInterval(this.timer)
-    if (this.log.size > 0) this.log.signHead('shutdown')
+    if (this.log.size > 0) this.signOrSkip('shutdown')
   }
 }
 
 /** Verify a bundle with nothing but the file: `dwcp audit verify bundle.dwcpaudit` on any machine. */
 export function verifyBundleFile(file: string, onProgress?: Progress): Promise<BundleReview> {
-  return verifyBundle(file, onProgress)
+  return verifyBundleOffThread(file, onProgress ? { onProgress } : {})
 }
 
 /** The local installation's audit key fingerprint, if there is one in the data folder. */

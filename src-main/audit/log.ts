@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3'
 import type { Store } from '../store'
+import { raiseHistoryMark } from '../store'
 import { canonicalEntry, canonicalJson, SAFETY_LEVELS, type AuditEntry, type SafetyLevel } from './canonical'
 import { signCheckpoint, type LogKey } from './checkpoint'
 import { consistencyProof, inclusionProof, leafHashOfText, MerkleAccumulator } from './merkle'
-import { redact } from './redact'
+import { redact } from '../redact'
 import { AUDIT_MIGRATIONS } from './schema'
 
 export interface AppendInput {
@@ -49,6 +50,14 @@ export class AuditInputError extends Error {
   }
 }
 
+/** The log cannot take an entry (it is damaged, or the write failed): the change it would record is not made. */
+export class AuditWriteError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'AuditWriteError'
+  }
+}
+
 /**
  * The append-only audit log. Each entry is a leaf of an RFC 6962 Merkle tree; the tree's head is
  * signed with the installation's ML-DSA key at intervals, on demand and at shutdown.
@@ -66,6 +75,13 @@ export class AuditLog {
   private queue: { input: AppendInput; resolve(e: AuditEntry): void; reject(e: unknown): void }[] = []
   private flushScheduled = false
   private readonly listeners = new Set<(entries: AuditEntry[]) => void>()
+  /** Why the log cannot be appended to (entries were removed), found when catchUp reloads the tree. */
+  private damage: string | null = null
+  private dataVersion: Database.Statement | undefined
+  private seenVersion = -1
+  /** Entries appended inside an outer appendWith: listeners hear of them only once it commits. */
+  private uncommitted: AuditEntry[] | null = null
+  private readonly home: string
 
   constructor(
     store: Store,
@@ -75,6 +91,7 @@ export class AuditLog {
     // Restoring a backup must never roll the audit history back.
     store.preserveOnRestore(['audit_entries', 'audit_nodes', 'audit_heads', 'audit_keys', 'audit_fts'])
     this.db = store.db
+    this.home = store.home
     this.insertEntry = this.db.prepare(
       'INSERT INTO audit_entries (seq, time, actor, action, target, intent_id, safety, outcome, details, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
@@ -111,6 +128,12 @@ export class AuditLog {
     return () => void this.listeners.delete(listener)
   }
 
+  /** Why no entry can be appended (entries were removed), or null when the log is whole as far as a cheap check sees. */
+  get damaged(): string | null {
+    this.catchUp()
+    return this.damage
+  }
+
   /** Append one entry in its own transaction: when this returns, the entry is on disk. */
   appendNow(input: AppendInput): AuditEntry {
     return this.appendBatch([input])[0]
@@ -119,24 +142,55 @@ export class AuditLog {
   /** Append several entries in one transaction (all or none). */
   appendBatch(inputs: AppendInput[]): AuditEntry[] {
     const prepared = inputs.map(validate)
+    return this.commit(
+      () => undefined,
+      () => prepared,
+    ).entries
+  }
+
+  /**
+   * Run a change of the database and append the entries that record it in one transaction: both are
+   * committed, or neither is. The log's health is checked before the change runs, so a change whose
+   * entry cannot be written is not made. `entriesFor` sees the change's result.
+   */
+  appendWith<T>(change: () => T, entriesFor: (result: T) => AppendInput[]): { result: T; entries: AuditEntry[] } {
+    return this.commit(change, (result) => entriesFor(result).map(validate))
+  }
+
+  private commit<T>(change: () => T, entriesFor: (result: T) => Prepared[]): { result: T; entries: AuditEntry[] } {
     const startSize = this.tree.size
-    let entries: AuditEntry[] = []
+    const outermost = !this.db.inTransaction
+    if (outermost) this.uncommitted = []
+    let out: { result: T; entries: AuditEntry[] }
     try {
       // IMMEDIATE takes the write lock before reading: another process (a `dwcp` command beside the
-      // app) may have appended since, and the tree must continue from what is on disk.
-      entries = this.db
+      // app) may have appended since, and the tree must continue from what is on disk. Nested inside
+      // another transaction this is a savepoint, committed or rolled back with the outer one.
+      out = this.db
         .transaction(() => {
           this.catchUp()
-          return prepared.map((p) => this.write(p))
+          if (this.damage) throw new AuditWriteError(`the audit log is damaged: ${this.damage}. Run \`dwcp audit verify\` for details`)
+          const result = change()
+          return { result, entries: entriesFor(result).map((p) => this.write(p)) }
         })
         .immediate()
     } catch (err) {
-      // The transaction rolled back: bring the in-memory tree back to what is on disk.
+      // Rolled back: bring the in-memory tree back to what is on disk, and tell no listener.
       if (this.tree.size !== startSize) this.tree = this.loadTree()
+      if (outermost) this.uncommitted = null
       throw err
     }
-    for (const listener of this.listeners) listener(entries)
-    return entries
+    if (this.uncommitted && !outermost) {
+      this.uncommitted.push(...out.entries)
+      return out
+    }
+    const committed = outermost ? [...(this.uncommitted ?? []), ...out.entries] : out.entries
+    if (outermost) this.uncommitted = null
+    if (committed.length === 0) return out
+    // Inside a transaction this log did not open, the mark waits for the next append after its commit.
+    if (!this.db.inTransaction) raiseHistoryMark(this.home, this.tree.size, this.tree.root().toString('base64'))
+    for (const listener of this.listeners) listener(committed)
+    return out
   }
 
   /**
@@ -192,8 +246,15 @@ export class AuditLog {
    */
   catchUp(): void {
     const last = this.lastSeq.get() as number | null
-    if ((last ?? -1) + 1 === this.tree.size) return
+    // Another connection's commit (a CLI beside the app, or someone with sqlite3) is when rows could
+    // have gone missing: only then is the count checked, so a quiet log pays one lookup per append.
+    const version = (this.dataVersion ??= this.db.prepare('PRAGMA data_version').pluck()).get() as number
+    if ((last ?? -1) + 1 === this.tree.size && !this.damage && version === this.seenVersion) return
+    this.seenVersion = version
     this.tree = this.loadTree()
+    // The tree holds as many leaves as there are rows; when the last row's number says more, rows
+    // were removed from the middle (only someone bypassing the triggers can): no entry may follow.
+    this.damage = (last ?? -1) + 1 === this.tree.size ? null : `it holds ${this.tree.size} entries, but the last is #${last}, so ${(last ?? -1) + 1 - this.tree.size} were removed`
     const time = this.db.prepare('SELECT time FROM audit_entries ORDER BY seq DESC LIMIT 1').pluck().get() as string | undefined
     if (time && time > this.lastTime) this.lastTime = time
   }
@@ -203,8 +264,12 @@ export class AuditLog {
     return MerkleAccumulator.fromSubtreeRoots(size, (level, index) => this.node(level, index))
   }
 
+  /** Prepared once: proofs for an export look up nodes hundreds of times per entry. */
+  private nodeLookup: Database.Statement | undefined
+
   private node(level: number, index: number): Buffer {
-    const row = this.db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').get(level, index) as { hash: Buffer } | undefined
+    this.nodeLookup ??= this.db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?')
+    const row = this.nodeLookup.get(level, index) as { hash: Buffer } | undefined
     if (!row) throw new Error(`the audit log's Merkle node ${level}/${index} is missing: run \`dwcp audit verify\``)
     return row.hash
   }
@@ -251,11 +316,12 @@ export class AuditLog {
   // -------------------------------------------------------------------------------------------
   // Proofs
 
-  inclusionProof(seq: number, treeSize = this.tree.size): Buffer[] {
+  /** `memo`: see merkle.ts inclusionProof (one map per tree size). */
+  inclusionProof(seq: number, treeSize = this.tree.size, memo?: Map<string, Buffer>): Buffer[] {
     if (!Number.isInteger(seq) || seq < 0 || seq >= treeSize || treeSize > this.tree.size) {
       throw new AuditInputError(`no entry #${seq} in a tree of ${treeSize} entries`)
     }
-    return inclusionProof(seq, treeSize, (level, index) => this.node(level, index))
+    return inclusionProof(seq, treeSize, (level, index) => this.node(level, index), memo)
   }
 
   consistencyProof(size1: number, size2: number): Buffer[] {
@@ -289,14 +355,24 @@ export class AuditLog {
 
   /** Every entry matching the filter, oldest first, without holding them all in memory. */
   *iterate(filter: AuditFilter = {}): IterableIterator<AuditEntry> {
-    const { sql, params } = buildQuery(filter, this.seqBounds(filter), -1, undefined, 'ASC')
-    for (const row of this.db.prepare(sql).raw().iterate(...params) as IterableIterator<EntryRow>) yield fromRow(row)
+    for (const { entry } of this.iterateWithLeaves(filter)) yield entry
   }
 
-  /** Like iterate, with each entry's leaf hash as recorded at append time. */
+  /**
+   * Like iterate, with each entry's leaf hash as recorded at append time. Read a page at a time with
+   * no statement left open between pages: callers pause between entries (an export streams to disk
+   * for half a minute), and while a statement is open every write on this connection fails, the
+   * head-signing timer's included ("This database connection is busy executing a query").
+   */
   *iterateWithLeaves(filter: AuditFilter = {}): IterableIterator<{ entry: AuditEntry; leaf: Buffer }> {
-    const { sql, params } = buildQuery(filter, this.seqBounds(filter), -1, undefined, 'ASC', true)
-    for (const row of this.db.prepare(sql).raw().iterate(...params) as IterableIterator<EntryRow>) yield { entry: fromRow(row), leaf: row[9] }
+    const bounds = this.seqBounds(filter)
+    for (let from = bounds.from ?? 0; ; ) {
+      const { sql, params } = buildQuery(filter, { ...bounds, from }, READ_PAGE, undefined, 'ASC', true)
+      const rows = this.db.prepare(sql).raw().all(...params) as EntryRow[]
+      for (const row of rows) yield { entry: fromRow(row), leaf: row[9] }
+      if (rows.length < READ_PAGE) return
+      from = rows[rows.length - 1][0] + 1
+    }
   }
 
   /**
@@ -312,8 +388,13 @@ export class AuditLog {
 
   /** Raw rows for verification: the stored leaf hash beside the fields it must match. */
   *rawRows(): IterableIterator<{ entry: AuditEntry; storedLeaf: Buffer }> {
-    for (const row of this.db.prepare(`SELECT ${COLUMNS}, leaf_hash FROM audit_entries ORDER BY seq`).raw().iterate() as IterableIterator<EntryRow>) {
-      yield { entry: fromRow(row), storedLeaf: row[9] }
+    // Paged for the same reason as iterateWithLeaves.
+    const page = this.db.prepare(`SELECT ${COLUMNS}, leaf_hash FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ${READ_PAGE}`).raw()
+    for (let from = 0; ; ) {
+      const rows = page.all(from) as EntryRow[]
+      for (const row of rows) yield { entry: fromRow(row), storedLeaf: row[9] }
+      if (rows.length < READ_PAGE) return
+      from = rows[rows.length - 1][0] + 1
     }
   }
 
@@ -323,6 +404,8 @@ export class AuditLog {
 }
 
 const COLUMNS = 'seq, time, actor, action, target, intent_id, safety, outcome, details'
+/** Rows read per statement by the iterators, which never keep a statement open between pages. */
+const READ_PAGE = 1000
 
 interface HeadRow {
   id: number

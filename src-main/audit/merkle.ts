@@ -137,24 +137,33 @@ function splitPoint(n: number): number {
  * Hash of the subtree over leaves [start, start + size), which need not be complete: split at the
  * largest power of two, as MTH does, down to complete subtrees read from the store. O(log n) lookups.
  */
-function rangeHash(start: number, size: number, getNode: NodeLookup): Buffer {
+function rangeHash(start: number, size: number, getNode: NodeLookup, memo?: Map<string, Buffer>): Buffer {
   if (size === 0) return EMPTY_ROOT
   if ((size & (size - 1)) === 0 && start % size === 0) return getNode(Math.log2(size), start / size)
+  const key = `${start}+${size}`
+  const known = memo?.get(key)
+  if (known) return known
   const k = splitPoint(size)
-  return nodeHash(rangeHash(start, k, getNode), rangeHash(start + k, size - k, getNode))
+  const hash = nodeHash(rangeHash(start, k, getNode, memo), rangeHash(start + k, size - k, getNode, memo))
+  memo?.set(key, hash)
+  return hash
 }
 
 /** RFC 9162 §2.1.3.1 PATH(m, D[n]), with `start` offsetting into the whole tree. */
-function path(m: number, start: number, n: number, getNode: NodeLookup): Buffer[] {
+function path(m: number, start: number, n: number, getNode: NodeLookup, memo?: Map<string, Buffer>): Buffer[] {
   if (n === 1) return []
   const k = splitPoint(n)
-  if (m < k) return [...path(m, start, k, getNode), rangeHash(start + k, n - k, getNode)]
-  return [...path(m - k, start + k, n - k, getNode), rangeHash(start, k, getNode)]
+  if (m < k) return [...path(m, start, k, getNode, memo), rangeHash(start + k, n - k, getNode, memo)]
+  return [...path(m - k, start + k, n - k, getNode, memo), rangeHash(start, k, getNode, memo)]
 }
 
-export function inclusionProof(leafIndex: number, treeSize: number, getNode: NodeLookup): Buffer[] {
+/**
+ * `memo` keeps the hashes of incomplete subtrees between calls for one tree size: only the few on
+ * the tree's right edge are incomplete, and every proof in an export would otherwise rehash them.
+ */
+export function inclusionProof(leafIndex: number, treeSize: number, getNode: NodeLookup, memo?: Map<string, Buffer>): Buffer[] {
   if (!(leafIndex >= 0 && leafIndex < treeSize)) throw new ProofError(`leaf ${leafIndex} is outside a tree of size ${treeSize}`)
-  return path(leafIndex, 0, treeSize, getNode)
+  return path(leafIndex, 0, treeSize, getNode, memo)
 }
 
 /** RFC 9162 §2.1.4.1 SUBPROOF(m, D[n], b). */

@@ -128,7 +128,13 @@ class RangeScanner {
     private readonly file: string,
     workerCount: number,
   ) {
-    for (let i = 0; i < workerCount; i++) this.workers.push(startWorker('audit-scan-worker', { workerData: { file } }))
+    for (let i = 0; i < workerCount; i++) {
+      const worker = startWorker('audit-scan-worker', { workerData: { file } })
+      // An 'error' with no listener would be thrown out of the event loop and end the process; a
+      // worker that failed is reported by the task it was given (runOn), or by the next one.
+      worker.on('error', () => {})
+      this.workers.push(worker)
+    }
   }
 
   async scanAll(tasks: ScanTask[], onResult?: (r: ScanResult) => void): Promise<ScanResult[]> {
@@ -163,6 +169,8 @@ class RangeScanner {
 
 function runOn(worker: Worker, id: number, task: ScanTask): Promise<ScanResult> {
   return new Promise((resolve, reject) => {
+    // A worker that has already stopped would never answer.
+    if (worker.threadId < 0) return reject(new Error('audit scan worker stopped'))
     const onMessage = (message: { id: number; result?: ScanResult; error?: string }) => {
       if (message.id !== id) return
       cleanup()

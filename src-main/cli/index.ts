@@ -15,6 +15,7 @@ import { defaultHome, projectRoot } from '../paths'
 import { DEFAULT_AGENT_PORT, PROTOCOL_VERSIONS } from '../protocol'
 import { restoreIntoDamagedHome, StoreCorruptError } from '../store'
 import { PRODUCT_VERSION } from '../version'
+import { installProcessGuard } from '../process-guard'
 import { asPath, call, printJson, withHost } from './shared'
 import { registerWasmCommands } from './wasm'
 import { registerReleaseCommands } from './release'
@@ -40,9 +41,14 @@ export function buildProgram(): Command {
     .option('--open', 'open the sign-in link in a browser, when there is a display')
     .option('--agent-host <address>', 'address edge agents connect to (default: --host)')
     .option('--agent-port <n>', 'port edge agents connect to (0 picks a free one)', parsePort, DEFAULT_AGENT_PORT)
-    .action(async (opts: { host: string; port: number; open?: boolean; agentHost?: string; agentPort: number }) => {
+    .option('--allow-host <name>', 'also answer requests addressed to this host name (repeatable; also DWCP_ALLOW_HOSTS, comma-separated); others are refused against DNS rebinding', collect, [])
+    .option('--session-idle-minutes <n>', 'end a browser session unused this long (also DWCP_SESSION_IDLE_MINUTES)', parseMinutes, undefined)
+    .action(async (opts: { host: string; port: number; open?: boolean; agentHost?: string; agentPort: number; allowHost: string[]; sessionIdleMinutes?: number }) => {
       const host = createHost({ home: defaultHome(), shell: 'server' })
-      const server = await startServer(host, { host: opts.host, port: opts.port, rendererDir: join(projectRoot(), 'out', 'renderer') })
+      const allowHosts = [...opts.allowHost, ...(process.env.DWCP_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean)]
+      const idleMinutes = opts.sessionIdleMinutes ?? (process.env.DWCP_SESSION_IDLE_MINUTES ? parseMinutes(process.env.DWCP_SESSION_IDLE_MINUTES) : undefined)
+      const server = await startServer(host, { host: opts.host, port: opts.port, rendererDir: join(projectRoot(), 'out', 'renderer'), allowHosts, ...(idleMinutes ? { sessionIdleMs: idleMinutes * 60_000 } : {}) })
+      installProcessGuard({ name: 'dwcp serve', home: host.home, logger: () => host.log, close: async () => (await server.close(), await host.close()) })
       const agents = await host.protocol.listen(opts.agentHost ?? opts.host, opts.agentPort).catch((err: Error) => {
         process.stderr.write(`warning: not listening for agents on port ${opts.agentPort}: ${err.message} (choose another with --agent-port)\n`)
         return null
@@ -121,9 +127,10 @@ export function buildProgram(): Command {
   backup
     .command('restore <file>')
     .description('replace the whole state with a backup (verified first; the current state is kept as a backup)')
+    .option('--allow-shorter-history', 'when the database is damaged, restore even a backup whose audit log is shorter than this installation’s was (recorded in the audit log)')
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, opts: { json?: boolean }) => {
-      const result = await restore(asPath(file))
+    .action(async (file: string, opts: { json?: boolean; allowShorterHistory?: boolean }) => {
+      const result = await restore(asPath(file), opts.allowShorterHistory === true)
       if (opts.json) return printJson(result)
       process.stdout.write(`Restored ${result.restoredFrom}.\n`)
       if (result.previousStateSavedTo) process.stdout.write(`The previous state was kept at ${result.previousStateSavedTo}.\n`)
@@ -248,14 +255,30 @@ async function verifyBundleOffline(file: string) {
   return { file, ...review, fromThisInstallation: local !== undefined && local === review.keyFingerprint }
 }
 
-/** A restore must work even when the live database is too damaged to open: that is when it is needed most. */
-async function restore(file: string): Promise<CallOutput<'backup.restore'>> {
+/**
+ * A restore must work even when the live database is too damaged to open: that is when it is needed
+ * most. It never rolls the audit history back unless told to, and is itself recorded in the log.
+ */
+async function restore(file: string, allowShorterHistory: boolean): Promise<CallOutput<'backup.restore'>> {
   try {
     return await withHost((host) => call(host, 'backup.restore', { file }))
   } catch (err) {
     if (!(err instanceof StoreCorruptError)) throw err
-    process.stderr.write(`The current database cannot be opened (${err.reason}); it will be moved aside, not deleted.\n`)
-    return await restoreIntoDamagedHome(defaultHome(), file, knownSchema())
+    const result = await restoreIntoDamagedHome(defaultHome(), file, knownSchema(), { allowShorterHistory })
+    process.stderr.write(`The current database could not be opened (${err.reason}); it was moved aside${result.previousStateSavedTo ? ` to ${result.previousStateSavedTo}` : ''}, not deleted.\n`)
+    const history = result.history
+    if (history?.shortened) process.stderr.write(`warning: the audit log now has ${history.after} entries; it had ${history.before}. The restore is recorded.\n`)
+    await withHost(async (host) => {
+      host.audit.record({
+        actor: 'user',
+        action: 'backup.restore',
+        target: file,
+        safety: 'dangerous',
+        outcome: 'ok',
+        details: { intoDamagedFolder: true, reason: err.reason, previousStateSavedTo: result.previousStateSavedTo, entriesBefore: history?.before ?? null, entriesRestored: history?.after ?? null, carriedOver: history?.carriedOver ?? 0, allowShorterHistory, historyShortened: history?.shortened ?? false, via: 'cli' },
+      })
+    })
+    return result
   }
 }
 
@@ -269,6 +292,17 @@ function parsePort(value: string): number {
   const port = Number(value)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CommanderError(2, 'dwcp.port', `--port must be a whole number from 0 to 65535, not ${value}`)
   return port
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+/** Minutes, fractions allowed (0.05 = 3 s, for tests of an expiring session). */
+function parseMinutes(value: string): number {
+  const minutes = Number(value)
+  if (!Number.isFinite(minutes) || minutes <= 0) throw new CommanderError(2, 'dwcp.minutes', `--session-idle-minutes must be a positive number of minutes, not ${value}`)
+  return minutes
 }
 
 function isLoopback(address: string): boolean {
