@@ -177,6 +177,17 @@ export async function verifyBackup(file: string, known: Record<string, number>):
  * (see Store.replaceContentFrom), so nothing can interleave and a failure changes nothing. Tables an
  * engine preserves (the append-only audit log) keep their current content.
  */
+/** SQLite's online backup of `file` into a new private file `scratch`, where a restore prepares the state. */
+async function copyInto(file: string, scratch: string): Promise<void> {
+  writeFileSync(scratch, '', { mode: 0o600 })
+  const source = openSqlite(file, { readonly: true, fileMustExist: true })
+  try {
+    await source.backup(scratch)
+  } finally {
+    source.close()
+  }
+}
+
 export async function restoreBackup(store: Store, file: string): Promise<RestoreResult> {
   const verdict = await verifyBackup(file, store.knownSchema())
   if (!verdict.ok) throw new BackupError(`refusing to restore ${file}: ${verdict.problems.join('; ')}`)
@@ -186,13 +197,7 @@ export async function restoreBackup(store: Store, file: string): Promise<Restore
   })
   const scratch = join(store.home, `.restoring-${stamp()}.db`)
   try {
-    writeFileSync(scratch, '', { mode: 0o600 })
-    const source = openSqlite(file, { readonly: true, fileMustExist: true })
-    try {
-      await source.backup(scratch)
-    } finally {
-      source.close()
-    }
+    await copyInto(file, scratch)
     const copy = openSqlite(scratch)
     try {
       store.migrateCopy(copy)
@@ -221,13 +226,7 @@ export async function restoreIntoDamagedHome(home: string, file: string, known: 
   const live = join(home, DATABASE_FILE)
   const scratch = join(home, `.restoring-${stamp()}.db`)
   try {
-    writeFileSync(scratch, '', { mode: 0o600 })
-    const source = openSqlite(file, { readonly: true, fileMustExist: true })
-    try {
-      await source.backup(scratch)
-    } finally {
-      source.close()
-    }
+    await copyInto(file, scratch)
     const history = carryOverHistory(scratch, live)
     const mark = readHistoryMark(home)
     const before = Math.max(mark?.size ?? -1, history.damagedSize ?? -1)

@@ -381,7 +381,8 @@ function replaceSections(bytes: Uint8Array, rewrites: { span: SectionSpan; body:
   return out
 }
 
-function leb(value: number): number[] {
+/** Unsigned LEB128, as module sections write their counts and sizes. */
+export function leb(value: number): number[] {
   const out: number[] = []
   do {
     let b = value % 128

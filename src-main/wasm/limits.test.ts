@@ -9,6 +9,7 @@ import wabtInit from 'wabt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WasmPool } from './index'
 import { WasmError } from './errors'
+import { leb } from './binary'
 
 let wabt: Awaited<ReturnType<typeof wabtInit>>
 const wat = (source: string) => {
@@ -22,16 +23,6 @@ const wat = (source: string) => {
 
 // Hand-built binaries, for modules whose sections declare more than their bytes hold (a section that
 // claims a million entries in a few bytes), or too many entries to write as text.
-const leb = (value: number): number[] => {
-  const out: number[] = []
-  do {
-    let b = value % 128
-    value = Math.floor(value / 128)
-    if (value > 0) b |= 0x80
-    out.push(b)
-  } while (value > 0)
-  return out
-}
 const section = (id: number, ...parts: (number[] | Uint8Array)[]): Uint8Array => {
   const body = Buffer.concat(parts.map((p) => Uint8Array.from(p)))
   return Buffer.concat([Uint8Array.from([id, ...leb(body.length)]), body])
