@@ -215,9 +215,10 @@ export function createHost(options: HostOptions): Host {
     async close() {
       terminals.closeAll()
       await demo.stop()
+      // Before the links drop: the agents' disconnects are the console leaving, not devices failing.
+      orchestrator.close()
       await protocol.close()
       release.close()
-      orchestrator.close()
       await wasm.close()
       if (store.db.open) {
         if ((options.shell === 'electron' || options.shell === 'server') && !audit.log.damaged) audit.record({ actor: 'system', action: 'host.stop', target: options.shell, outcome: 'ok' })

@@ -240,7 +240,7 @@ export function registerOrchestratorCommands(program: Command): void {
     )
 
   requirementOptions(program.command('deploy <name>').description('deploy a WASM workload: place its replicas and start them'))
-    .requiredOption('--module <module>', 'a built-in workload (trivial, hash, transform, http) or sha256:<hex> of a cached module')
+    .requiredOption('--module <module>', 'a built-in workload (trivial, hash, transform, http) or sha256:<hex> of an uploaded module')
     .option('--replicas <n>', 'how many replicas (default 1)', parseNumber('--replicas', { min: 1, integer: true }))
     .option('--strategy <s>', `${STRATEGY_NAMES.join(', ')} (default intelligent)`, parseStrategy)
     .option('--span-clusters', 'spread replicas over clusters')

@@ -135,6 +135,7 @@ export class Orchestrator {
   private readonly cloudRefused: (deployment: string | null) => string | null
   private queue: Promise<unknown> = Promise.resolve()
   private monitor: NodeJS.Timeout | null = null
+  private closed = false
   /** Devices that sent a heartbeat since this process started: only they can be judged silent. */
   private readonly live = new Set<string>()
   /**
@@ -217,6 +218,9 @@ export class Orchestrator {
 
   /** A device is gone (silent, or its agent disconnected): mark it offline and move its replicas. */
   deviceFailed(deviceId: string, why: string): Promise<ReplicaView[]> {
+    // A console that stops drops every link itself: its agents keep their replicas running and
+    // reconnect to the next console, so nothing is lost or moved.
+    if (this.closed) return Promise.resolve([])
     return this.serial(async () => {
       const device = this.registry.index.get(deviceId)
       if (!device || device.state === 'offline') return []
@@ -475,6 +479,7 @@ export class Orchestrator {
   }
 
   close(): void {
+    this.closed = true
     if (this.monitor) clearInterval(this.monitor)
     this.monitor = null
     this.registry.flush()

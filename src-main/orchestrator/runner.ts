@@ -7,7 +7,7 @@
 export interface ReplicaRef {
   deployment: string
   replica: number
-  /** A built-in workload name, or `sha256:<hex>` of a module in the WASM pool's cache. */
+  /** A built-in workload name, or `sha256:<hex>` of an uploaded module (kept in the data folder). */
   module: string
   version: number
   deviceId: string

@@ -11,6 +11,7 @@ import { binaryKind, capModule, checkLayout, checkModuleSize, DEFAULT_MODULE_LIM
 import { builtinBytes, builtinWorkload } from './builtins'
 import { ModuleCache, type CachedModule } from './cache'
 import { ComponentStore } from './components'
+import type { ModuleStore } from './module-store'
 import { WasmError } from './errors'
 import { WasmMetrics } from './metrics'
 import { TenantWorker } from './tenant-worker-handle'
@@ -82,6 +83,8 @@ export interface WasmPoolOptions {
   scratchDir?: string
   /** Where transpiled components are kept by content hash (default: <scratchDir>/components). */
   componentsDir?: string
+  /** Where modules sent by value are kept, so they can be run (and sent to agents) by hash after a restart. */
+  moduleStore?: ModuleStore
   metrics?: WasmMetrics
 }
 
@@ -106,9 +109,10 @@ export class WasmPool {
   private readonly tenants = new Map<string, Tenant>()
   /** Host directories preopened so far, by real path, with the tenant that owns each. */
   private readonly preopenOwners = new Map<string, string>()
-  private readonly options: Required<Omit<WasmPoolOptions, 'metrics' | 'scratchDir' | 'componentsDir' | 'moduleLimits'>> & { scratchDir: string }
+  private readonly options: Required<Omit<WasmPoolOptions, 'metrics' | 'scratchDir' | 'componentsDir' | 'moduleLimits' | 'moduleStore'>> & { scratchDir: string }
   private readonly moduleLimits: ModuleLimits
   private readonly components: ComponentStore
+  private readonly uploads: ModuleStore | undefined
   private closed = false
 
   constructor(options: WasmPoolOptions = {}) {
@@ -130,6 +134,7 @@ export class WasmPool {
     this.cache = new ModuleCache(this.options.cacheBytes)
     this.components = new ComponentStore(options.componentsDir ?? join(this.options.scratchDir, 'dwcp-components'))
     this.metrics = options.metrics ?? new WasmMetrics()
+    this.uploads = options.moduleStore
   }
 
   async execute(request: ExecuteRequest): Promise<ExecuteResult> {
@@ -187,9 +192,12 @@ export class WasmPool {
     return (await this.compiled(module, this.capPages(memoryMb))).entry
   }
 
-  /** The bytes of a module in the cache, by SHA-256 (to send it to an agent); undefined when not cached. */
+  /**
+   * The bytes of a module, by SHA-256 (to send it to an agent): from the cache, else from the modules
+   * kept in the data folder; undefined when neither has it.
+   */
   moduleBytes(sha256: string): Uint8Array | undefined {
-    return this.cache.bySha(sha256.toLowerCase())?.source
+    return this.cache.bySha(sha256.toLowerCase())?.source ?? this.uploads?.read(sha256, this.moduleLimits.maxModuleBytes)?.bytes
   }
 
   stats() {
@@ -247,13 +255,15 @@ export class WasmPool {
     let bytes: Uint8Array
     let name: string
     if ('sha256' in ref) {
-      const known = this.cache.bySha(ref.sha256.toLowerCase())
-      if (!known) throw new WasmError('not_found', `no module with SHA-256 ${ref.sha256.slice(0, 16)}… in the cache: send its bytes`)
-      const cached = this.cache.get(ModuleCache.key(known.sha256, capPages))
+      const sha256 = ref.sha256.toLowerCase()
+      const cached = this.cache.get(ModuleCache.key(sha256, capPages))
       if (cached) return { entry: cached, compiled: false }
-      throw new WasmError('not_found', `the module ${ref.sha256.slice(0, 16)}… is cached with another memory limit: send its bytes`)
-    }
-    if ('builtin' in ref) {
+      // Cached with another memory limit, or uploaded before a restart: compile its bytes again.
+      const known = this.cache.bySha(sha256) ?? this.uploads?.read(sha256, this.moduleLimits.maxModuleBytes)
+      if (!known) throw new WasmError('not_found', `no module with SHA-256 ${ref.sha256.slice(0, 16)}… in the cache${this.uploads ? ' or among the uploaded modules' : ''}: send its bytes`)
+      bytes = 'source' in known ? known.source : known.bytes
+      name = known.name
+    } else if ('builtin' in ref) {
       bytes = builtinBytes(ref.builtin)
       name = ref.builtin
     } else {
@@ -265,7 +275,15 @@ export class WasmPool {
     const key = ModuleCache.key(sha256, capPages)
     const cached = this.cache.get(key)
     if (cached) return { entry: cached, compiled: false }
+    const upload = 'bytes' in ref ? this.uploads : undefined
+    upload?.checkRoom(sha256, bytes.length)
+    const entry = await this.compile(bytes, name, sha256, key, capPages)
+    // Kept once it compiled (a module that traps when run is still a module a deployment may name).
+    upload?.keep(bytes, sha256, name)
+    return { entry, compiled: true }
+  }
 
+  private async compile(bytes: Uint8Array, name: string, sha256: string, key: string, capPages: number): Promise<CachedModule> {
     const started = performance.now()
     if (binaryKind(bytes) === 'component') {
       const prepared = await this.components.prepare(bytes, sha256)
@@ -286,7 +304,7 @@ export class WasmPool {
         lastUsed: Date.now(),
       }
       this.cache.put(entry)
-      return { entry, compiled: true }
+      return entry
     }
     const layout = readLayout(bytes, this.moduleLimits)
     checkLayout(layout, capPages)
@@ -320,7 +338,7 @@ export class WasmPool {
       lastUsed: Date.now(),
     }
     this.cache.put(entry)
-    return { entry, compiled: true }
+    return entry
   }
 
   private async run(tenant: Tenant, entry: CachedModule, request: ExecuteRequest, timeoutMs: number, compiled: boolean): Promise<Omit<ExecuteResult, 'tenant' | 'module' | 'durationUs'>> {
