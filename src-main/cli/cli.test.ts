@@ -1,4 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { dwcp, dwcpBackground } from '../testing/cli'
@@ -86,5 +87,29 @@ describe('dwcp CLI', () => {
     }
     const code = await new Promise((r) => server.child.once('exit', r))
     expect(code).toBe(0)
+  })
+
+  it('serve answers only the names it is known by, and those --allow-host adds', async () => {
+    const home = tempHome()
+    const server = dwcpBackground(home, 'serve', '--port', '0', '--agent-port', '0', '--allow-host', 'console.example.test')
+    try {
+      const url = new URL(await server.firstLine)
+      const healthAs = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request({ host: url.hostname, port: url.port, path: '/v4/health', headers: { host } }, (res) => {
+            res.resume()
+            resolve(res.statusCode ?? 0)
+          })
+          req.once('error', reject)
+          req.end()
+        })
+      expect(await healthAs(url.host)).toBe(200)
+      expect(await healthAs(`localhost:${url.port}`)).toBe(200)
+      expect(await healthAs(`console.example.test:${url.port}`)).toBe(200)
+      expect(await healthAs(`evil.example:${url.port}`)).toBe(421)
+    } finally {
+      server.child.kill('SIGTERM')
+    }
+    await new Promise((r) => server.child.once('exit', r))
   })
 })
