@@ -117,6 +117,26 @@ describe('the WASM pool contains', () => {
     expect((await pool.execute({ module: { builtin: 'trivial' }, invoke: 'add', args: [1, 1], tenant: 'loop' })).values).toEqual([2])
   })
 
+  it('a WASI program that floods stdout gets its first 16 MiB back and a note of the rest, not all of it', async () => {
+    // 320 writes of a 64 KiB page of "y": 20 MiB on stdout.
+    const flood = `(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 2)
+      (func (export "_start") (local $i i32)
+        (memory.fill (i32.const 65536) (i32.const 121) (i32.const 65536))
+        (i32.store (i32.const 0) (i32.const 65536))
+        (i32.store (i32.const 4) (i32.const 65536))
+        (loop $l
+          (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 320))))))`
+    const r = await pool.execute({ module: { bytes: wat(flood) }, wasi: {}, tenant: 'flood' })
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout!.startsWith('y'.repeat(1000))).toBe(true)
+    expect(r.stdout).toContain(`\n[… ${20 * 1024 * 1024 - 16 * 1024 * 1024} more bytes not kept]`)
+    expect(r.stdout!.length).toBeLessThan(16 * 1024 * 1024 + 100)
+  })
+
   it('a memory bomb traps with "memory limit exceeded"', async () => {
     await expect(pool.execute({ module: { bytes: wat(MEMORY_BOMB) }, invoke: 'bomb', memoryMb: 16, tenant: 'bomb' })).rejects.toThrow(/memory limit exceeded \(16 MiB\)/)
     await expect(pool.execute({ module: { bytes: wat('(module (memory 512))') }, invoke: 'x', memoryMb: 16 })).rejects.toThrow(/needs 32 MiB at start; the limit is 16 MiB/)

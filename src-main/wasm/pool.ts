@@ -4,7 +4,7 @@
  * concurrent calls, and the figures to show for it.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, sep } from 'node:path'
 import { binaryKind, capModule, checkLayout, checkModuleSize, DEFAULT_MODULE_LIMITS, engineHeapBytes, mib, PAGE_BYTES, readLayout, type ModuleLimits } from './binary'
@@ -435,7 +435,7 @@ export class WasmPool {
         const file = join(scratch, name)
         if (!existsSync(file)) return ''
         const size = statSync(file).size
-        const text = readFileSync(file).subarray(0, MAX_OUTPUT_BYTES).toString('utf8')
+        const text = readHead(file, MAX_OUTPUT_BYTES).toString('utf8')
         return size > MAX_OUTPUT_BYTES ? `${text}\n[… ${size - MAX_OUTPUT_BYTES} more bytes not kept]` : text
       }
       // A WASI run always gets a fresh instance (a command runs once): it counts as a cold start.
@@ -528,6 +528,23 @@ export class WasmPool {
 
   private instancesOfKey(tenant: Tenant, key: string): number {
     return tenant.workers.filter((w) => w.alive).reduce((n, w) => n + (w.loaded.get(key) ?? 0), 0)
+  }
+}
+
+/** The first `limit` bytes of a file, without reading the rest: a program may write gigabytes to stdout. */
+function readHead(file: string, limit: number): Buffer {
+  const fd = openSync(file, 'r')
+  try {
+    const buffer = Buffer.alloc(Math.min(limit, fstatSync(fd).size))
+    let filled = 0
+    while (filled < buffer.length) {
+      const n = readSync(fd, buffer, filled, buffer.length - filled, filled)
+      if (n === 0) break
+      filled += n
+    }
+    return buffer.subarray(0, filled)
+  } finally {
+    closeSync(fd)
   }
 }
 
