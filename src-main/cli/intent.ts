@@ -2,12 +2,12 @@
  * `dwcp intent parse` and `dwcp intent eval`: the intent engine from the command line. Parsing goes
  * through the contract (and the audit log); evaluation is a pure run of the recogniser over a file.
  */
-import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import type { ExecutionReportView, IntentView } from '../api/contract'
 import type { CallContext } from '../api/dispatch'
 import type { Host } from '../host'
-import { evaluate, parseLabelled, parseOffline } from '../intent'
+import { evaluate, IntentError, parseOffline, readLabelled } from '../intent'
+import { InputFileError } from '../input-file'
 import { call, printJson, withHost } from './shared'
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`)
@@ -33,17 +33,12 @@ export function registerIntentCommands(program: Command): void {
     .option('--offline', 'the offline parser (the only one that runs without a key)')
     .option('--json', 'one JSON line: n, type_accuracy, safety_accuracy, param_accuracy, per_type, misses')
     .action((file: string, o: { offline?: boolean; json?: boolean }) => {
-      let text: string
-      try {
-        text = readFileSync(file, 'utf8')
-      } catch (err) {
-        throw new CommanderError(2, 'dwcp.usage', `cannot read ${file}: ${(err as Error).message}`)
-      }
       let set
       try {
-        set = parseLabelled(text)
+        set = readLabelled(file)
       } catch (err) {
-        throw new CommanderError(2, 'dwcp.usage', `${file}: ${(err as Error).message}`)
+        if (err instanceof InputFileError || err instanceof IntentError) throw new CommanderError(2, 'dwcp.usage', err.message)
+        throw err
       }
       const report = evaluate(set, (t) => parseOffline(t))
       if (o.json) return printJson(report)

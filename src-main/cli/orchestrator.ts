@@ -3,17 +3,27 @@
  * and `dwcp fleet demo`: the orchestrator from the command line. Every command but `edge simulate`
  * (a pure replay of trace files, no state) is a call of the contract.
  */
-import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { Command, CommanderError } from 'commander'
 import type { EdgeDeployment, EdgePlacement, EdgeRequirements } from '../api/contract'
-import { parseNodes, parsePods, SIMULATION_POLICIES, simulate, type SimulationPolicy } from '../orchestrator'
+import { OrchestratorError, readDeviceFile, readTraceFiles, SIMULATION_POLICIES, simulate, type SimulationPolicy } from '../orchestrator'
+import { InputFileError } from '../input-file'
 import { demoEnrolmentTokens, startDemoFleet } from '../fleet-demo'
 import { DEFAULT_AGENT_PORT } from '../protocol'
 import { call, printJson, withHost } from './shared'
 
 const usage = (message: string) => new CommanderError(2, 'dwcp.usage', message)
 const out = (line: string): void => void process.stdout.write(`${line}\n`)
+
+/** A file the engine refused is the operator's mistake: a usage error (exit 2) with the engine's words. */
+function asUsage<T>(read: () => T): T {
+  try {
+    return read()
+  } catch (err) {
+    if (err instanceof InputFileError || err instanceof OrchestratorError) throw usage(err.message)
+    throw err
+  }
+}
 const STRATEGY_NAMES = ['latency', 'capacity', 'bandwidth', 'cost', 'intelligent'] as const
 type StrategyName = (typeof STRATEGY_NAMES)[number]
 
@@ -132,14 +142,7 @@ export function registerOrchestratorCommands(program: Command): void {
       withHost(async (host) => {
         let input: Parameters<typeof call<'edge.register'>>[2]
         if (o.file) {
-          let devices: unknown
-          try {
-            devices = JSON.parse(readFileSync(String(o.file), 'utf8'))
-          } catch (err) {
-            throw usage(`--file ${o.file}: ${(err as Error).message}`)
-          }
-          if (!Array.isArray(devices)) throw usage(`--file ${o.file} must hold a JSON array of devices`)
-          input = { devices } as never
+          input = asUsage(() => readDeviceFile(String(o.file))) as never
         } else {
           const missing = ['name', 'lat', 'lon', 'region', 'cpu', 'memory', 'bandwidth', 'cost'].filter((k) => o[k] === undefined)
           if (missing.length) throw usage(`dwcp edge register needs ${missing.map((m) => `--${m}`).join(', ')} (or --file)`)
@@ -208,15 +211,7 @@ export function registerOrchestratorCommands(program: Command): void {
     .action(async (o: { nodes: string; pods: string; strategy?: string; json?: boolean }) => {
       const policies = o.strategy === 'all' ? SIMULATION_POLICIES : [(o.strategy ?? 'intelligent') as SimulationPolicy]
       if (!SIMULATION_POLICIES.includes(policies[0])) throw usage(`--strategy is one of ${SIMULATION_POLICIES.join(', ')} or all, not "${o.strategy}"`)
-      const read = (file: string) => {
-        try {
-          return readFileSync(file, 'utf8')
-        } catch (err) {
-          throw usage(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
-        }
-      }
-      const nodes = parseNodes(read(o.nodes), o.nodes)
-      const pods = parsePods(read(o.pods), o.pods)
+      const { nodes, pods } = asUsage(() => readTraceFiles(o.nodes, o.pods))
       for (const policy of policies) {
         const r = simulate(nodes, pods, policy)
         if (o.json) printJson(r)

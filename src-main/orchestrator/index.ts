@@ -8,4 +8,5 @@ export { Orchestrator, type DeploymentSpec, type DeploymentView, type ReplicaVie
 export { UnattachedRunner, AgentRunner, type ReplicaRunner, type ReplicaRef, type ReplicaStatus, type ReplicaState, type CallAgent } from './runner'
 export { simulate, SIMULATION_POLICIES, BASELINES, type SimulationPolicy, type SimulationResult } from './simulate'
 export { parseNodes, parsePods, TraceFormatError, type TraceNode, type TracePod } from './trace'
+export { parseDeviceFile, readDeviceFile, readTraceFiles, DEVICE_FILE_MAX_BYTES, TRACE_FILE_MAX_BYTES } from './imports'
 export { attachAgents, type AgentFleetSource, type AgentInfo, type AgentHeartbeat } from './agents'
