@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { InputFileError } from '../input-file'
 import { tempHome } from '../testing/home'
+import { applyEdit, fileEditKinds, type Edit } from '../testing/mutations'
 import { evaluate, IntentError, LABELLED_FILE_MAX_BYTES, parseOffline, readLabelled } from './index'
 
 const GENUINE = readFileSync(fileURLToPath(new URL('./testdata/holdout.jsonl', import.meta.url)), 'utf8').split('\n').slice(0, 25).join('\n') + '\n'
@@ -26,18 +27,12 @@ const hostileJson: fc.Arbitrary<string> = fc.oneof(
 )
 
 type Labelled =
-  | { kind: 'truncate'; at: number }
-  | { kind: 'flip'; bits: { at: number; bit: number }[] }
-  | { kind: 'random'; bytes: Uint8Array }
-  | { kind: 'text'; text: string }
+  | Edit
   | { kind: 'value'; line: number; field: string; value: string }
   | { kind: 'lines'; copies: number }
 
 const labelledFile: fc.Arbitrary<Labelled> = fc.oneof(
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('flip' as const), bits: fc.array(fc.record({ at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }), { minLength: 1, maxLength: 16 }) }),
-  fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 4000 }) }),
-  fc.record({ kind: fc.constant('text' as const), text: fc.string({ maxLength: 2000 }) }),
+  ...fileEditKinds(),
   fc.record({ kind: fc.constant('value' as const), line: fc.nat(), field: fc.constantFrom(...FIELDS), value: hostileJson }),
   fc.record({ kind: fc.constant('value' as const), line: fc.nat(), field: fc.constantFrom(...FIELDS), value: hostileJson }),
   fc.record({ kind: fc.constant('lines' as const), copies: fc.integer({ min: 0, max: 20 }) }),
@@ -46,18 +41,12 @@ const labelledFile: fc.Arbitrary<Labelled> = fc.oneof(
 )
 
 function fileText(f: Labelled): Buffer {
-  const genuine = Buffer.from(GENUINE)
   switch (f.kind) {
     case 'truncate':
-      return genuine.subarray(0, f.at % (genuine.length + 1))
-    case 'flip': {
-      for (const { at, bit } of f.bits) genuine[at % genuine.length] ^= 1 << bit
-      return genuine
-    }
+    case 'flip':
     case 'random':
-      return Buffer.from(f.bytes)
     case 'text':
-      return Buffer.from(f.text, 'utf8')
+      return applyEdit(Buffer.from(GENUINE), f)
     case 'value': {
       // Spliced in as text, after the genuine field so it wins: tokens like 1e400 and deep nesting reach the parser.
       const lines = GENUINE.trimEnd().split('\n')

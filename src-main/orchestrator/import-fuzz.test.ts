@@ -15,36 +15,8 @@ import { createHost, type Host } from '../host'
 import { InputFileError } from '../input-file'
 import { recordingContext } from '../testing/context'
 import { tempHome } from '../testing/home'
+import { applyEdit, fileEdit, type Edit } from '../testing/mutations'
 import { DEVICE_FILE_MAX_BYTES, OrchestratorError, readDeviceFile, readTraceFiles, SIMULATION_POLICIES, simulate, TRACE_FILE_MAX_BYTES, TraceFormatError } from './index'
-
-type Edit =
-  | { kind: 'truncate'; at: number }
-  | { kind: 'flip'; bits: { at: number; bit: number }[] }
-  | { kind: 'random'; bytes: Uint8Array }
-  | { kind: 'text'; text: string }
-
-const textEdit: fc.Arbitrary<Edit> = fc.oneof(
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('flip' as const), bits: fc.array(fc.record({ at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }), { minLength: 1, maxLength: 16 }) }),
-  fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 4000 }) }),
-  fc.record({ kind: fc.constant('text' as const), text: fc.string({ maxLength: 2000 }) }),
-)
-
-function applyEdit(original: Buffer, e: Edit): Buffer {
-  switch (e.kind) {
-    case 'truncate':
-      return original.subarray(0, e.at % (original.length + 1))
-    case 'flip': {
-      const copy = Buffer.from(original)
-      for (const { at, bit } of e.bits) copy[at % copy.length] ^= 1 << bit
-      return copy
-    }
-    case 'random':
-      return Buffer.from(e.bytes)
-    case 'text':
-      return Buffer.from(e.text, 'utf8')
-  }
-}
 
 /** Values as they would be written in the file: JSON tokens, and some that only a broken writer makes. */
 const hostileJson: fc.Arbitrary<string> = fc.oneof(
@@ -66,7 +38,7 @@ const GENUINE_DEVICES = [
 type DeviceFile = { kind: 'edit'; edit: Edit } | { kind: 'value'; device: number; field: string; value: string } | { kind: 'rows'; copies: number } | { kind: 'not-array'; value: string }
 
 const deviceFile: fc.Arbitrary<DeviceFile> = fc.oneof(
-  fc.record({ kind: fc.constant('edit' as const), edit: textEdit }),
+  fc.record({ kind: fc.constant('edit' as const), edit: fileEdit }),
   fc.record({ kind: fc.constant('value' as const), device: fc.nat(), field: fc.constantFrom(...FIELDS), value: hostileJson }),
   fc.record({ kind: fc.constant('value' as const), device: fc.nat(), field: fc.constantFrom(...FIELDS), value: hostileJson }),
   fc.record({ kind: fc.constant('rows' as const), copies: fc.integer({ min: 0, max: 1000 }) }),
@@ -179,7 +151,7 @@ const hostileCell: fc.Arbitrary<string> = fc.oneof(
 type TraceFile = { kind: 'edit'; edit: Edit } | { kind: 'cell'; row: number; column: number; value: string } | { kind: 'rows'; copies: number } | { kind: 'header'; value: string }
 
 const traceFile: fc.Arbitrary<TraceFile> = fc.oneof(
-  fc.record({ kind: fc.constant('edit' as const), edit: textEdit }),
+  fc.record({ kind: fc.constant('edit' as const), edit: fileEdit }),
   fc.record({ kind: fc.constant('cell' as const), row: fc.nat(), column: fc.nat(), value: hostileCell }),
   fc.record({ kind: fc.constant('cell' as const), row: fc.nat(), column: fc.nat(), value: hostileCell }),
   fc.record({ kind: fc.constant('rows' as const), copies: fc.integer({ min: 0, max: 2000 }) }),

@@ -5,11 +5,11 @@
  * replica and leaves the deployment on the old version, running.
  */
 import { createHash } from 'node:crypto'
-import type { ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { dwcp, dwcpBackground } from '../testing/cli'
 import { waitFor } from '../testing/context'
 import { tempHome } from '../testing/home'
+import { killAll } from '../testing/process'
 
 const cleanups: (() => void)[] = []
 afterEach(() => {
@@ -38,17 +38,6 @@ async function startConsoleWithFleet(agents: number) {
   }
   const pidOf = (name: string) => Number(new RegExp(`${name} \\(pid (\\d+),`).exec(demo.output())?.[1])
   return { home, api, pidOf, demo }
-}
-
-function killAll(demo: ChildProcess, pids: number[]) {
-  demo.kill('SIGTERM')
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      // gone already
-    }
-  }
 }
 
 describe('a live fleet of agent processes', () => {

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { dwcp, dwcpBackground } from '../testing/cli'
 import { waitFor } from '../testing/context'
 import { tempHome } from '../testing/home'
+import { killAll } from '../testing/process'
 
 const cleanups: (() => void)[] = []
 afterEach(() => {
@@ -60,17 +61,6 @@ async function startConsole(home: string, agentPort: number) {
 
 function stopped(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))))
-}
-
-function killAll(demo: ChildProcess, pids: number[]) {
-  demo.kill('SIGTERM')
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      // gone already
-    }
-  }
 }
 
 describe('an uploaded module after a console restart', () => {

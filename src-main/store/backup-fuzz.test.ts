@@ -11,42 +11,26 @@ import { ApiError } from '../api/errors'
 import { createHost, knownSchema, type Host } from '../host'
 import { recordingContext } from '../testing/context'
 import { tempHome } from '../testing/home'
+import { applyEdit, fileEditKinds, type Edit } from '../testing/mutations'
 import { BackupError, openSqlite, restoreBackup, restoreIntoDamagedHome, verifyBackup } from './index'
 
-type Mutation =
-  | { kind: 'truncate'; at: number }
-  | { kind: 'flip'; bits: { at: number; bit: number }[] }
-  | { kind: 'empty' }
-  | { kind: 'text'; text: string }
-  | { kind: 'other-sqlite' }
-  | { kind: 'random'; bytes: Uint8Array }
+type Mutation = Edit | { kind: 'empty' } | { kind: 'other-sqlite' }
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('flip' as const), bits: fc.array(fc.record({ at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }), { minLength: 1, maxLength: 16 }) }),
+  // Random bytes up to 20 KB: past a SQLite header and its first pages.
+  ...fileEditKinds(20_000),
   fc.constant({ kind: 'empty' as const }),
-  fc.record({ kind: fc.constant('text' as const), text: fc.string({ maxLength: 2000 }) }),
   fc.constant({ kind: 'other-sqlite' as const }),
-  fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 20_000 }) }),
 )
 
 function mutate(original: Buffer, m: Mutation, otherSqlite: Buffer): Buffer {
   switch (m.kind) {
-    case 'truncate':
-      return original.subarray(0, m.at % original.length)
-    case 'flip': {
-      const copy = Buffer.from(original)
-      for (const { at, bit } of m.bits) copy[at % copy.length] ^= 1 << bit
-      return copy
-    }
     case 'empty':
       return Buffer.alloc(0)
-    case 'text':
-      return Buffer.from(m.text, 'utf8')
     case 'other-sqlite':
       return otherSqlite
-    case 'random':
-      return Buffer.from(m.bytes)
+    default:
+      return applyEdit(original, m)
   }
 }
 

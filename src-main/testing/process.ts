@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 
 /** Is a process with this id still running? (signal 0 checks without sending anything) */
@@ -19,4 +20,16 @@ export function cpuSeconds(pid: number): number {
   const afterName = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ')
   // Fields 14 and 15 of proc(5), utime and stime, in clock ticks of 1/100 s.
   return (Number(afterName[11]) + Number(afterName[12])) / 100
+}
+
+/** Stops a `dwcp fleet demo` and, in case it dies before its agents, the agent processes it started. */
+export function killAll(demo: ChildProcess, pids: number[]): void {
+  demo.kill('SIGTERM')
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  }
 }
